@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import { hashSecret, issueAccessToken, loadClients } from './auth/index.ts';
+import { ConfigError, loadConfig } from './config/index.ts';
+import { systemClock } from './shared/index.ts';
+
+const USAGE = `Usage: sektorbro <command>
+
+Commands:
+  start                       run the gateway (same as npm start)
+  worker                      run the background worker (queue consumer) beside the gateway
+  token <client-id> [--scope "system/*.rs"]
+                              print an access token for a configured client (one line, the token only)
+  hash-secret <secret>        print the secretHash to put in CLIENTS_FILE for a client secret
+`;
+
+/** Writes to stdout/stderr are the CLI's output; everything else goes through the logger. */
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'start':
+    case 'serve':
+      await import('./main.ts');
+      return -1; // keep running
+    case 'worker':
+      await import('./worker.ts');
+      return -1;
+    case 'token': {
+      const { positionals, values } = parseArgs({ args: rest, allowPositionals: true, options: { scope: { type: 'string' } } });
+      const clientId = positionals[0];
+      if (!clientId) {
+        process.stderr.write(USAGE);
+        return 64;
+      }
+      const config = loadConfig(process.env);
+      const clients = loadClients({ clientsFile: config.auth.clientsFile, demoClients: config.auth.demoClients, production: config.nodeEnv === 'production' });
+      const client = clients.get(clientId);
+      if (!client) {
+        process.stderr.write(`Unknown client "${clientId}". Configured clients: ${clients.list().map((c) => c.id).join(', ') || '(none)'}\n`);
+        return 1;
+      }
+      const token = await issueAccessToken(client, values.scope, {
+        secret: config.auth.tokenSigningSecret,
+        ttlSeconds: config.auth.tokenTtlSeconds,
+        issuer: config.publicBaseUrl,
+        clock: systemClock,
+      });
+      process.stdout.write(`${token.access_token}\n`);
+      return 0;
+    }
+    case 'hash-secret': {
+      const secret = rest[0];
+      if (!secret) {
+        process.stderr.write(USAGE);
+        return 64;
+      }
+      process.stdout.write(`${await hashSecret(secret)}\n`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      process.stdout.write(USAGE);
+      return command === undefined ? 64 : 0;
+    default:
+      process.stderr.write(`Unknown command "${command}".\n${USAGE}`);
+      return 64;
+  }
+}
+
+try {
+  const code = await run(process.argv.slice(2));
+  if (code >= 0) process.exitCode = code;
+} catch (e) {
+  process.stderr.write(`${e instanceof ConfigError || e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+}

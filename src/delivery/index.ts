@@ -1,0 +1,2 @@
+export { openQueue } from './queue.ts';
+export type { JobQueue, QueueOptions } from './queue.ts';

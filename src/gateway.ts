@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadClients } from './auth/index.ts';
+import type { Config } from './config/index.ts';
+import { openQueue, type JobQueue } from './delivery/index.ts';
+import { createApp } from './http/index.ts';
+import { systemClock, type Clock, type Logger } from './shared/index.ts';
+import { openStore, type Store } from './store/index.ts';
+import { createValidator } from './validation/index.ts';
+
+export interface Gateway {
+  url: string;
+  server: Server;
+  store: Store;
+  queue: JobQueue;
+  /** Stops taking requests, lets open ones finish (bounded by SHUTDOWN_TIMEOUT_MS), then closes queue and storage. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: configuration → clients → validator → storage → queue → HTTP, in that
+ * order, closed in reverse. Anything broken stops start-up here, not at the first request.
+ */
+export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
+  const clients = loadClients({ clientsFile: config.auth.clientsFile, demoClients: config.auth.demoClients, production: config.nodeEnv === 'production' });
+  const validator = createValidator();
+  const store = await openStore(
+    config.storage.kind === 'postgres' ? { kind: 'postgres', url: config.storage.url } : { kind: 'pglite', dataDir: config.storage.dataDir },
+    { logger, clock },
+  );
+  const queue = openQueue(config.queue);
+  let accepting = true;
+  const app = createApp({ config, logger, clock, store, queue, validator, clients, isAcceptingTraffic: () => accepting });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => { resolve(s); });
+    s.once('error', reject);
+  });
+  server.requestTimeout = 120_000;
+  server.headersTimeout = 60_000;
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info('gateway.started', { url, storage: store.kind, queue: queue.kind, clients: clients.list().length });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      accepting = false;
+      logger.info('gateway.stopping');
+      const closed = new Promise<void>((resolve) => { server.close(() => { resolve(); }); });
+      server.closeIdleConnections();
+      const timer = setTimeout(() => { server.closeAllConnections(); }, config.shutdownTimeoutMs);
+      await closed;
+      clearTimeout(timer);
+      await queue.close();
+      await store.close();
+      logger.info('gateway.stopped');
+    })();
+    return closing;
+  };
+  return { url, server, store, queue, close };
+}

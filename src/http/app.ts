@@ -1,0 +1,38 @@
+import express, { type Express } from 'express';
+import { GatewayError } from '../shared/index.ts';
+import { createAuditor } from './audit.ts';
+import { buildSmartConfiguration } from './capability-statement.ts';
+import type { AppDeps } from './deps.ts';
+import { createErrorHandler } from './error-handler.ts';
+import { requestContext } from './middleware.ts';
+import { adminRouter } from './routes/admin.routes.ts';
+import { fhirRouter } from './routes/fhir.routes.ts';
+import { healthRouter } from './routes/health.routes.ts';
+import { oauthRouter } from './routes/oauth.routes.ts';
+
+/** The express application: thin routes over the capabilities, one error handler at the end. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  const auditor = createAuditor(deps);
+  app.disable('x-powered-by');
+  app.set('etag', false); // FHIR ETags are version ids, set by the routes
+  app.use(requestContext(deps.logger));
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  app.use('/health', healthRouter(deps));
+  const smart = buildSmartConfiguration(deps.config.publicBaseUrl);
+  app.get(['/.well-known/smart-configuration', '/fhir/.well-known/smart-configuration'], (_req, res) => {
+    res.json(smart);
+  });
+  app.use('/oauth', oauthRouter(deps));
+  app.use('/fhir', fhirRouter(deps, auditor));
+  app.use('/api', adminRouter(deps));
+  app.use((req, _res, next) => {
+    next(new GatewayError('http.no-route', 404, [{ severity: 'error', code: 'not-found', diagnostics: `No route for ${req.method} ${req.path}` }]));
+  });
+  app.use(createErrorHandler(deps.logger, auditor));
+  return app;
+}

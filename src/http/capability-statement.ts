@@ -1,0 +1,82 @@
+import { describeSearchParameters, STORED_TYPES } from '../store/index.ts';
+import { REGISTRY_TYPES } from '../auth/index.ts';
+
+const VERSION = '0.1.0';
+
+/** SMART App Launch / Backend Services discovery document (`.well-known/smart-configuration`). */
+export function buildSmartConfiguration(publicBaseUrl: string): Record<string, unknown> {
+  return {
+    issuer: publicBaseUrl,
+    token_endpoint: `${publicBaseUrl}/oauth/token`,
+    grant_types_supported: ['client_credentials'],
+    token_endpoint_auth_methods_supported: ['private_key_jwt', 'client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384', 'RS256', 'ES256'],
+    scopes_supported: ['system/*.cruds', 'system/*.rs'],
+    capabilities: ['client-confidential-asymmetric', 'client-confidential-symmetric'],
+  };
+}
+
+/**
+ * The CapabilityStatement: only what really works. Types, interactions and search parameters
+ * come from the same registries the server runs on, so this cannot drift from behaviour.
+ */
+export function buildCapabilityStatement(publicBaseUrl: string): fhir4.CapabilityStatement {
+  const interactions = (codes: fhir4.CapabilityStatementRestResourceInteraction['code'][]) => codes.map((code) => ({ code }));
+  const resources: fhir4.CapabilityStatementRestResource[] = STORED_TYPES.map((type) => ({
+    type,
+    documentation: REGISTRY_TYPES.includes(type)
+      ? 'Registry data: readable by every authenticated client except relays; written by admin.'
+      : 'Patient data: each client sees the rows shared with its organisation; every access is audited.',
+    interaction: interactions(['read', 'vread', 'history-instance', 'history-type', 'search-type', 'create', 'update', 'delete']),
+    versioning: 'versioned-update',
+    readHistory: true,
+    updateCreate: true,
+    conditionalCreate: false,
+    conditionalUpdate: false,
+    conditionalDelete: 'not-supported',
+    searchParam: [
+      ...describeSearchParameters(type).map((p) => ({ name: p.name, type: p.type, documentation: p.documentation })),
+      { name: '_count', type: 'number', documentation: 'Page size; follow the next link for more.' },
+    ],
+    operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+  }));
+  resources.push({
+    type: 'AuditEvent',
+    documentation: 'The audit trail of every access to patient data, kept apart from the resource tables. Admin only.',
+    interaction: interactions(['read', 'search-type']),
+    searchParam: [
+      { name: 'date', type: 'date', documentation: 'ge/gt (since) or le/lt (until) the recorded time' },
+      { name: 'agent', type: 'token', documentation: 'The client id' },
+      { name: 'entity', type: 'reference', documentation: 'A resource that was accessed, as Type/id' },
+      { name: '_count', type: 'number', documentation: 'Page size' },
+    ],
+  });
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: '2026-11-30',
+    publisher: 'Sektorbro',
+    kind: 'instance',
+    software: { name: 'Sektorbro', version: VERSION },
+    implementation: { description: 'Sektorbro FHIR R4 gateway for discharge hand-offs', url: `${publicBaseUrl}/fhir` },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    rest: [
+      {
+        mode: 'server',
+        documentation: 'All interactions need an OAuth2 bearer token (client credentials) from /oauth/token with SMART v2 system scopes.',
+        security: {
+          cors: false,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [
+            {
+              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+              extension: [{ url: 'token', valueUri: `${publicBaseUrl}/oauth/token` }],
+            },
+          ],
+        },
+        resource: resources,
+      },
+    ],
+  };
+}

@@ -1,0 +1,19 @@
+import type { ClientRegistry } from '../auth/index.ts';
+import type { Config } from '../config/index.ts';
+import type { JobQueue } from '../delivery/index.ts';
+import type { Clock, Logger } from '../shared/index.ts';
+import type { Store } from '../store/index.ts';
+import type { Validator } from '../validation/index.ts';
+
+/** Everything the HTTP layer needs, wired by main.ts (no singletons, no container). */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  store: Store;
+  queue: JobQueue;
+  validator: Validator;
+  clients: ClientRegistry;
+  /** False once shutdown has begun: readiness answers 503 so load balancers drain us. */
+  isAcceptingTraffic: () => boolean;
+}

@@ -1,0 +1,77 @@
+import { badRequest, unsupportedMediaType, GatewayError } from '../shared/index.ts';
+
+const JSON_TYPES = new Set(['application/fhir+json', 'application/json']);
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Checks `Content-Type` is FHIR JSON (or plain JSON) in UTF-8; anything else is 415. */
+export function assertJsonContentType(contentType: string | undefined): void {
+  if (!contentType) throw unsupportedMediaType('Content-Type is missing; send application/fhir+json');
+  const [mime = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
+  if (!JSON_TYPES.has(mime)) {
+    throw unsupportedMediaType(`Content-Type ${mime} is not supported here; send application/fhir+json`);
+  }
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw unsupportedMediaType(`charset ${charset} is not supported; FHIR JSON is UTF-8`);
+  }
+}
+
+/**
+ * Parses a request body as JSON, refusing what JSON.parse would take too kindly or choke on:
+ * invalid UTF-8 (decoded strictly instead of into U+FFFD), and nesting deeper than `maxDepth`
+ * (checked by a linear scan before parsing, so a hostile body cannot exhaust the stack).
+ * Diagnostics name a position, never a fragment of the body.
+ */
+export function parseJsonBody(raw: Buffer, maxDepth: number): unknown {
+  if (raw.length === 0) throw badRequest('The request body is empty; a FHIR JSON resource is expected', undefined, 'structure');
+  let text: string;
+  try {
+    text = decoder.decode(raw);
+  } catch {
+    throw badRequest('The request body is not valid UTF-8', undefined, 'structure');
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const depth = maxNestingDepth(text);
+  if (depth > maxDepth) {
+    throw new GatewayError('http.too-deep', 400, [
+      { severity: 'error', code: 'too-long', diagnostics: `JSON nesting is ${depth} levels deep; at most ${maxDepth} are accepted` },
+    ]);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw badRequest(describeJsonError(text, e), undefined, 'structure');
+  }
+}
+
+/** Deepest `{`/`[` nesting outside strings. */
+export function maxNestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+function describeJsonError(text: string, e: unknown): string {
+  const message = e instanceof Error ? e.message : '';
+  const position = /at position (\d+)/.exec(message)?.[1];
+  if (position === undefined) {
+    return /end of JSON input/.test(message) ? 'Malformed JSON: the body ends too early' : 'Malformed JSON: not valid JSON syntax';
+  }
+  const pos = Number(position);
+  const before = text.slice(0, pos);
+  const line = before.split('\n').length;
+  const column = pos - before.lastIndexOf('\n');
+  return `Malformed JSON at line ${line}, column ${column}`;
+}

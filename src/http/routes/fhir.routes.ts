@@ -1,0 +1,438 @@
+import express, { type Request, type Response, Router } from 'express';
+import {
+  accessFilterFor,
+  grantsForWrite,
+  mayInteract,
+  mayRead,
+  type Interaction,
+  type Principal,
+} from '../../auth/index.ts';
+import {
+  badRequest,
+  forbidden,
+  gone,
+  hasErrors,
+  isResourceLike,
+  notFound,
+  toOperationOutcome,
+  unprocessable,
+  FHIR_ID,
+  GatewayError,
+  SYSTEM,
+  type AnyResource,
+} from '../../shared/index.ts';
+import { parseSearch, STORED_TYPES, type Page, type StoredResource, type StoreTx } from '../../store/index.ts';
+import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
+import type { AppDeps } from '../deps.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import { assertJsonContentType, parseJsonBody } from '../json-body.ts';
+import { authenticate, rateLimitPerClient } from '../middleware.ts';
+import { buildCapabilityStatement } from '../capability-statement.ts';
+
+/** Parameters any FHIR server accepts that say nothing about what to find. */
+const FORMAT_PARAMS = new Set(['_format', '_pretty', '_summary_not_supported_placeholder']);
+
+const principalOf = (res: Response): Principal => res.locals.principal as Principal;
+
+/** The FHIR REST API under /fhir: metadata, read, vread, history, search, create, update, delete, $validate. */
+export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
+  const { config, store, validator } = deps;
+  const base = `${config.publicBaseUrl}/fhir`;
+  const router = Router();
+  const rawBody = express.raw({ type: () => true, limit: config.limits.bodyBytes });
+  const formBody = express.raw({ type: 'application/x-www-form-urlencoded', limit: config.limits.bodyBytes });
+
+  const capability = buildCapabilityStatement(config.publicBaseUrl);
+  router.get('/metadata', (_req, res) => {
+    res.type(FHIR_JSON).send(JSON.stringify(capability));
+  });
+
+  // Every other FHIR route is audited, including the ones that end in 401/403.
+  router.use((req, res, next) => {
+    setAuditIntent(res, inferIntent(req));
+    next();
+  });
+  router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: deps.clients, clock: deps.clock }));
+  router.use(rateLimitPerClient(config.limits.rateLimitPerMinute));
+
+  const resolveType = (raw: unknown): string => {
+    const type = typeof raw === 'string' ? raw : undefined;
+    if (type === undefined || (!(STORED_TYPES as readonly string[]).includes(type) && type !== 'AuditEvent')) {
+      throw notSupportedType(type ?? '');
+    }
+    return type;
+  };
+  const guard = (res: Response, type: string, interaction: Interaction): Principal => {
+    const principal = principalOf(res);
+    mayInteract(principal, type, interaction);
+    return principal;
+  };
+
+  const search = async (req: Request, res: Response, extra: [string, string][]): Promise<void> => {
+    const type = resolveType(req.params.type);
+    const principal = guard(res, type, 's');
+    const params = [...queryEntries(req), ...extra].filter(([k]) => !FORMAT_PARAMS.has(k));
+    setAuditIntent(res, { action: 'E', interaction: 'search-type', resourceType: type, entities: [], query: encodeParams(params) });
+    if (type === 'AuditEvent') {
+      await sendAuditSearch(res, params);
+      return;
+    }
+    const query = parseSearch(type, params, { defaultCount: config.limits.searchDefaultCount, maxCount: config.limits.searchMaxCount });
+    const page = await store.resources.search(query, accessFilterFor(principal, type));
+    const entities = page.items.map((s) => `${s.type}/${s.id}`);
+    await auditor.success(res, 200, entities);
+    sendBundle(res, searchBundle(page, `${base}/${type}`, params));
+  };
+
+  const sendAuditSearch = async (res: Response, params: [string, string][]): Promise<void> => {
+    const q = parseAuditQuery(params, config.limits.searchDefaultCount, config.limits.searchMaxCount);
+    const page = await store.audit.search(q);
+    await auditor.success(res, 200, []);
+    const link = pageLinks(`${base}/AuditEvent`, params, page.next);
+    sendBundle(res, {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      ...(page.total === undefined ? {} : { total: page.total }),
+      link,
+      entry: page.items.map((r) => ({ fullUrl: `${base}/AuditEvent/${r.id}`, resource: toAuditEvent(r), search: { mode: 'match' as const } })),
+    });
+  };
+
+  router.get('/:type', async (req, res) => {
+    await search(req, res, []);
+  });
+
+  router.post('/:type/_search', formBody, async (req, res) => {
+    const ct = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (ct !== 'application/x-www-form-urlencoded') {
+      throw badRequest('POST _search takes an application/x-www-form-urlencoded body', undefined, 'not-supported');
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    await search(req, res, [...new URLSearchParams(body).entries()]);
+  });
+
+  router.get('/:type/_history', async (req, res) => {
+    const type = resolveType(req.params.type);
+    const principal = guard(res, type, 'r');
+    const params = queryEntries(req).filter(([k]) => !FORMAT_PARAMS.has(k));
+    const { count, cursor } = pagingParams(params, config.limits.searchDefaultCount, config.limits.searchMaxCount);
+    setAuditIntent(res, { action: 'R', interaction: 'history-type', resourceType: type, entities: [], query: encodeParams(params) });
+    if (type === 'AuditEvent') throw notSupportedType('AuditEvent/_history');
+    const page = await store.resources.history(type, undefined, { count, cursor, access: accessFilterFor(principal, type) });
+    await auditor.success(res, 200, page.items.map((s) => `${s.type}/${s.id}`));
+    sendBundle(res, historyBundle(page, base, `${base}/${type}/_history`, params));
+  });
+
+  router.get('/:type/:id', async (req, res) => {
+    const type = resolveType(req.params.type);
+    const id = checkId(req.params.id);
+    const principal = guard(res, type, 'r');
+    setAuditIntent(res, { action: 'R', interaction: 'read', resourceType: type, entities: [`${type}/${id}`], query: undefined });
+    if (type === 'AuditEvent') {
+      const record = await store.audit.read(id);
+      if (!record) throw notFound(`AuditEvent/${id}`);
+      await auditor.success(res, 200, []);
+      res.type(FHIR_JSON).send(JSON.stringify(toAuditEvent(record)));
+      return;
+    }
+    const stored = await store.resources.read(type, id);
+    if (!stored) throw notFound(`${type}/${id}`);
+    assertMayRead(principal, stored);
+    if (stored.deleted) throw gone(`${type}/${id}`);
+    await auditor.success(res, 200, []);
+    sendResource(res, 200, stored);
+  });
+
+  router.get('/:type/:id/_history', async (req, res) => {
+    const type = resolveType(req.params.type);
+    const id = checkId(req.params.id);
+    const principal = guard(res, type, 'r');
+    const params = queryEntries(req).filter(([k]) => !FORMAT_PARAMS.has(k));
+    const { count, cursor } = pagingParams(params, config.limits.searchDefaultCount, config.limits.searchMaxCount);
+    setAuditIntent(res, { action: 'R', interaction: 'history-instance', resourceType: type, entities: [`${type}/${id}`], query: undefined });
+    if (type === 'AuditEvent') throw notSupportedType('AuditEvent/_history');
+    const current = await store.resources.read(type, id);
+    if (!current) throw notFound(`${type}/${id}`);
+    assertMayRead(principal, current);
+    const page = await store.resources.history(type, id, { count, cursor, access: { kind: 'all' } });
+    await auditor.success(res, 200, []);
+    sendBundle(res, historyBundle(page, base, `${base}/${type}/${id}/_history`, params));
+  });
+
+  router.get('/:type/:id/_history/:vid', async (req, res) => {
+    const type = resolveType(req.params.type);
+    const id = checkId(req.params.id);
+    const principal = guard(res, type, 'r');
+    setAuditIntent(res, { action: 'R', interaction: 'vread', resourceType: type, entities: [`${type}/${id}`], query: undefined });
+    const vid = Number(req.params.vid);
+    if (!Number.isInteger(vid) || vid < 1) throw badRequest('The version id must be a positive integer', undefined, 'value');
+    if (type === 'AuditEvent') throw notSupportedType('AuditEvent/_history');
+    const current = await store.resources.read(type, id);
+    if (!current) throw notFound(`${type}/${id}`);
+    assertMayRead(principal, current);
+    const version = await store.resources.vread(type, id, vid);
+    if (!version) throw notFound(`${type}/${id}/_history/${vid}`);
+    if (version.deleted) throw gone(`${type}/${id}/_history/${vid}`);
+    await auditor.success(res, 200, []);
+    sendResource(res, 200, version);
+  });
+
+  router.post('/:type', rawBody, async (req, res) => {
+    const type = resolveType(req.params.type);
+    const principal = guard(res, type, 'c');
+    setAuditIntent(res, { action: 'C', interaction: 'create', resourceType: type, entities: [], query: undefined });
+    const resource = readResource(req, type);
+    const { id: _ignored, ...withoutId } = resource; // the server assigns ids on create (FHIR R4 §3.1.0.4)
+    const grantOrgs = await grantsForWrite(withoutId, resolveOrganizationSor);
+    const stored = await store.transaction(async (tx) => {
+      const s = await tx.resources.create(withoutId, { writerOrg: principal.org.sor, grantOrgs });
+      await grantPatient(tx, s.resource, [principal.org.sor, ...grantOrgs]);
+      await auditor.success(res, 201, [`${type}/${s.id}`], tx.audit);
+      return s;
+    });
+    res.setHeader('Location', `${base}/${type}/${stored.id}/_history/${stored.versionId}`);
+    sendResource(res, 201, stored);
+  });
+
+  router.post('/:type/:operation', rawBody, async (req, res) => {
+    const type = resolveType(req.params.type);
+    if (req.params.operation !== '$validate') {
+      throw badRequest(`Only the $validate operation is supported on ${type}`, undefined, 'not-supported');
+    }
+    const principal = principalOf(res);
+    if (!(['c', 'u', 'r'] as const).some((i) => { try { mayInteract(principal, type, i); return true; } catch { return false; } })) {
+      throw forbidden(`Your scopes do not cover ${type}`);
+    }
+    setAuditIntent(res, { action: 'E', interaction: 'operation', resourceType: type, entities: [], query: '$validate' });
+    assertJsonContentType(req.header('content-type'));
+    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+    const resource = unwrapParameters(body);
+    const issues = validator.validate(resource, { resourceType: type });
+    await auditor.success(res, 200, []);
+    const outcome = toOperationOutcome(
+      issues.length > 0 ? issues : [{ severity: 'information', code: 'informational', diagnostics: 'No issues found' }],
+    );
+    res.status(200).type(FHIR_JSON).send(JSON.stringify(outcome));
+  });
+
+  router.put('/:type/:id', rawBody, async (req, res) => {
+    const type = resolveType(req.params.type);
+    const id = checkId(req.params.id);
+    const principal = guard(res, type, 'u');
+    setAuditIntent(res, { action: 'U', interaction: 'update', resourceType: type, entities: [`${type}/${id}`], query: undefined });
+    const resource = readResource(req, type);
+    if (resource.id !== id) {
+      throw badRequest(`The resource id (${resource.id ?? 'missing'}) must match the id in the URL (${id})`, [`${type}.id`]);
+    }
+    const ifMatch = parseIfMatch(req.header('if-match'));
+    const grantOrgs = await grantsForWrite(resource, resolveOrganizationSor);
+    const { stored, created } = await store.transaction(async (tx) => {
+      const current = await tx.resources.read(type, id);
+      if (current && !current.deleted) assertMayRead(principal, current);
+      const result = await tx.resources.update({ ...resource, id }, {
+        writerOrg: principal.org.sor,
+        grantOrgs,
+        ...(ifMatch === undefined ? {} : { ifMatch }),
+      });
+      await grantPatient(tx, result.stored.resource, [principal.org.sor, ...grantOrgs]);
+      await auditor.success(res, result.created ? 201 : 200, [], tx.audit);
+      return result;
+    });
+    if (created) res.setHeader('Location', `${base}/${type}/${stored.id}/_history/${stored.versionId}`);
+    sendResource(res, created ? 201 : 200, stored);
+  });
+
+  router.delete('/:type/:id', async (req, res) => {
+    const type = resolveType(req.params.type);
+    const id = checkId(req.params.id);
+    const principal = guard(res, type, 'd');
+    setAuditIntent(res, { action: 'D', interaction: 'delete', resourceType: type, entities: [`${type}/${id}`], query: undefined });
+    const deleted = await store.transaction(async (tx) => {
+      const current = await tx.resources.read(type, id);
+      if (!current) throw notFound(`${type}/${id}`);
+      assertMayRead(principal, current);
+      if (current.deleted) return current;
+      const d = await tx.resources.delete(type, id, { writerOrg: principal.org.sor, grantOrgs: [] });
+      await auditor.success(res, 200, [], tx.audit);
+      return d ?? current;
+    });
+    res.setHeader('ETag', `W/"${deleted.versionId}"`);
+    await auditor.success(res, 200, []); // no-op when already recorded inside the transaction
+    res.status(200).type(FHIR_JSON).send(
+      JSON.stringify(toOperationOutcome([{ severity: 'information', code: 'informational', diagnostics: `${type}/${id} is deleted` }])),
+    );
+  });
+
+  function readResource(req: Request, type: string): AnyResource {
+    assertJsonContentType(req.header('content-type'));
+    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+    if (!isResourceLike(body)) throw badRequest('The body must be a FHIR resource: a JSON object with a resourceType', ['resourceType'], 'structure');
+    const issues = validator.validate(body, { resourceType: type });
+    if (hasErrors(issues)) throw unprocessable(issues);
+    return body;
+  }
+
+  async function resolveOrganizationSor(reference: string): Promise<string | undefined> {
+    const id = /^Organization\/([A-Za-z0-9\-.]{1,64})$/.exec(reference)?.[1];
+    if (!id) return undefined;
+    const org = await store.resources.read('Organization', id);
+    const identifiers = (org?.resource?.identifier ?? []) as fhir4.Identifier[];
+    return identifiers.find((i) => i.system === SYSTEM.sor)?.value;
+  }
+
+  return router;
+}
+
+/** Organisations that may read a resource about a patient may read that Patient too ("its patients"). */
+async function grantPatient(tx: StoreTx, resource: AnyResource | undefined, orgs: string[]): Promise<void> {
+  if (!resource || resource.resourceType === 'Patient') return;
+  for (const key of ['subject', 'patient'] as const) {
+    const ref = (resource[key] as { reference?: unknown } | undefined)?.reference;
+    const id = typeof ref === 'string' ? /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1] : undefined;
+    if (id) await tx.resources.grant('Patient', id, orgs);
+  }
+}
+
+function assertMayRead(principal: Principal, stored: StoredResource): void {
+  if (!mayRead(principal, stored)) throw forbidden(`${stored.type}/${stored.id} is not shared with your organisation`);
+}
+
+function notSupportedType(type: string): GatewayError {
+  return new GatewayError('http.unknown-type', 404, [
+    { severity: 'error', code: 'not-supported', diagnostics: `Resource type ${type || '(none)'} is not supported by this server; see /fhir/metadata` },
+  ]);
+}
+
+function checkId(id: string | undefined): string {
+  if (id === undefined || !FHIR_ID.test(id)) throw badRequest('The id is not a valid FHIR id ([A-Za-z0-9-.]{1,64})', undefined, 'value');
+  return id;
+}
+
+function asBuffer(body: unknown): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+}
+
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const m = /^(?:W\/)?"(\d+)"$/.exec(header.trim());
+  if (!m?.[1]) throw badRequest('If-Match must be a version ETag such as W/"3"', undefined, 'value');
+  return Number(m[1]);
+}
+
+function unwrapParameters(body: unknown): unknown {
+  if (isResourceLike(body) && body.resourceType === 'Parameters') {
+    const params = (body.parameter ?? []) as { name?: string; resource?: unknown }[];
+    const p = params.find((x) => x.name === 'resource');
+    if (!p?.resource) throw badRequest('Parameters must hold the resource to validate in a parameter named "resource"', ['Parameters.parameter']);
+    return p.resource;
+  }
+  return body;
+}
+
+function queryEntries(req: Request): [string, string][] {
+  const q = req.originalUrl.indexOf('?');
+  return q < 0 ? [] : [...new URLSearchParams(req.originalUrl.slice(q + 1)).entries()];
+}
+
+function encodeParams(params: [string, string][]): string {
+  return new URLSearchParams(params).toString();
+}
+
+function pagingParams(params: [string, string][], defaultCount: number, maxCount: number): { count: number; cursor: string | undefined } {
+  let count = defaultCount;
+  let cursor: string | undefined;
+  for (const [k, v] of params) {
+    if (k === '_count') {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > maxCount) throw badRequest(`_count must be an integer from 1 to ${maxCount}`, ['_count'], 'value');
+      count = n;
+    } else if (k === '_cursor') cursor = v;
+    else if (k === '_since' || k === '_at') throw badRequest(`${k} is not supported on history`, [k], 'not-supported');
+    else throw badRequest(`Unknown parameter ${k}; history takes _count`, [k], 'not-supported');
+  }
+  return { count, cursor };
+}
+
+function parseAuditQuery(params: [string, string][], defaultCount: number, maxCount: number) {
+  const q: { since?: Date; until?: Date; clientId?: string; entity?: string; count: number; cursor?: string } = { count: defaultCount };
+  for (const [k, v] of params) {
+    if (k === 'date') {
+      const m = /^(ge|le|gt|lt)?(.+)$/.exec(v);
+      const d = new Date(m?.[2] ?? '');
+      if (!m || Number.isNaN(d.getTime())) throw badRequest('date must be a dateTime with an optional ge/le prefix', ['date'], 'value');
+      if (m[1] === 'le' || m[1] === 'lt') q.until = d;
+      else q.since = d;
+    } else if (k === 'agent') q.clientId = v;
+    else if (k === 'entity') q.entity = v;
+    else if (k === '_count' || k === '_cursor') Object.assign(q, pagingParams([[k, v]], defaultCount, maxCount), k === '_count' ? {} : { count: q.count });
+    else throw badRequest(`Unknown AuditEvent search parameter ${k}; supported: date, agent, entity, _count`, [k], 'not-supported');
+  }
+  return q;
+}
+
+function pageLinks(selfBase: string, params: [string, string][], next: string | undefined): fhir4.BundleLink[] {
+  const self = params.filter(([k]) => k !== '_cursor');
+  const links: fhir4.BundleLink[] = [{ relation: 'self', url: withQuery(selfBase, params) }];
+  if (next) links.push({ relation: 'next', url: withQuery(selfBase, [...self, ['_cursor', next]]) });
+  return links;
+}
+
+const withQuery = (url: string, params: [string, string][]): string => (params.length > 0 ? `${url}?${encodeParams(params)}` : url);
+
+function searchBundle(page: Page<StoredResource>, selfBase: string, params: [string, string][]): fhir4.Bundle {
+  const fhirBase = selfBase.slice(0, selfBase.lastIndexOf('/'));
+  return {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(page.total === undefined ? {} : { total: page.total }),
+    link: pageLinks(selfBase, params, page.next),
+    entry: page.items.map((s) => ({
+      fullUrl: `${fhirBase}/${s.type}/${s.id}`,
+      resource: s.resource as fhir4.FhirResource,
+      search: { mode: 'match' as const },
+    })),
+  };
+}
+
+function historyBundle(page: Page<StoredResource>, base: string, selfBase: string, params: [string, string][]): fhir4.Bundle {
+  return {
+    resourceType: 'Bundle',
+    type: 'history',
+    link: pageLinks(selfBase, params, page.next),
+    entry: page.items.map((s) => ({
+      fullUrl: `${base}/${s.type}/${s.id}`,
+      ...(s.resource ? { resource: s.resource as fhir4.FhirResource } : {}),
+      request: {
+        method: s.deleted ? ('DELETE' as const) : s.versionId === 1 ? ('POST' as const) : ('PUT' as const),
+        url: s.versionId === 1 && !s.deleted ? s.type : `${s.type}/${s.id}`,
+      },
+      response: {
+        status: s.deleted ? '204' : s.versionId === 1 ? '201' : '200',
+        etag: `W/"${s.versionId}"`,
+        lastModified: s.lastUpdated.toISOString(),
+      },
+    })),
+  };
+}
+
+function sendBundle(res: Response, bundle: fhir4.Bundle): void {
+  res.status(200).type(FHIR_JSON).send(JSON.stringify(bundle));
+}
+
+function sendResource(res: Response, status: number, stored: StoredResource): void {
+  res.setHeader('ETag', `W/"${stored.versionId}"`);
+  res.setHeader('Last-Modified', stored.lastUpdated.toUTCString());
+  const prefer = res.req.header('prefer') ?? '';
+  if (/return=minimal/.test(prefer)) {
+    res.status(status).end();
+    return;
+  }
+  res.status(status).type(FHIR_JSON).send(JSON.stringify(stored.resource));
+}
+
+/** A first guess at what a request is, so 401s and 403s are audited before any route runs. */
+function inferIntent(req: Request): AuditIntent {
+  const [type] = req.path.split('/').filter(Boolean);
+  const action = req.method === 'POST' ? 'C' : req.method === 'PUT' ? 'U' : req.method === 'DELETE' ? 'D' : 'R';
+  return { action, interaction: req.method.toLowerCase(), resourceType: type, entities: [], query: undefined };
+}

@@ -1,0 +1,142 @@
+import type { AnyResource } from '../shared/index.ts';
+
+/**
+ * The storage port. Two adapters (embedded PGlite, PostgreSQL via `pg`) run the same SQL
+ * behind `Db`; repositories are written once against `Db`. Nothing outside `store/` sees SQL.
+ */
+export interface Db {
+  readonly kind: 'pglite' | 'postgres';
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- rows are typed by the caller's SQL
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+  /** Multi-statement SQL without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export type StorageOptions =
+  | { kind: 'pglite'; dataDir: string | undefined } // undefined: in memory (tests)
+  | { kind: 'postgres'; url: string; schema?: string }; // schema: tests isolate themselves
+
+export interface StoredResource {
+  type: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  /** The resource with `id`, `meta.versionId` and `meta.lastUpdated` set by the store. Absent when deleted. */
+  resource: AnyResource | undefined;
+  /** SOR codes of the organisations that may read this resource. */
+  grants: string[];
+}
+
+export interface WriteContext {
+  /** SOR code of the writing client's organisation; it is always granted read. */
+  writerOrg: string;
+  /** Further organisations (SOR codes) granted read. */
+  grantOrgs: readonly string[];
+}
+
+/** What a reader may see: everything (admin, registry types) or rows granted to these orgs. */
+export type AccessFilter = { kind: 'all' } | { kind: 'orgs'; orgs: readonly string[] };
+
+export type DatePrefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb';
+
+/** One search criterion; criteria are ANDed, `values` inside one criterion are ORed. */
+export type SearchCriterion =
+  | { kind: 'id'; values: string[] }
+  | { kind: 'token'; param: string; values: { system?: string; code?: string }[] }
+  | { kind: 'reference'; param: string; values: { type?: string; id: string }[] }
+  | { kind: 'chained-token'; param: string; target: 'Patient'; targetParam: string; values: { system?: string; code?: string }[] }
+  | { kind: 'date'; param: string; prefix: DatePrefix; low: Date; high: Date }
+  | { kind: 'last-updated'; prefix: DatePrefix; low: Date; high: Date };
+
+export interface SearchQuery {
+  type: string;
+  criteria: SearchCriterion[];
+  count: number;
+  /** Opaque cursor from a previous page's `next` link. */
+  cursor?: string | undefined;
+  total: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Cursor for the next page, when there is one. */
+  next?: string | undefined;
+  total?: number | undefined;
+}
+
+export interface ResourceRepository {
+  /** Create with a server-assigned id (UUID). */
+  create(resource: AnyResource, ctx: WriteContext): Promise<StoredResource>;
+  /**
+   * Update (or create with a client-chosen id: update-as-create). `ifMatch` is the expected current
+   * versionId; a mismatch throws the 412 GatewayError. Writing onto a deleted resource revives it.
+   */
+  update(resource: AnyResource & { id: string }, ctx: WriteContext & { ifMatch?: number }): Promise<{ stored: StoredResource; created: boolean }>;
+  /** Marks deleted (a new version). Returns undefined when there was nothing to delete. */
+  delete(type: string, id: string, ctx: WriteContext): Promise<StoredResource | undefined>;
+  read(type: string, id: string): Promise<StoredResource | undefined>;
+  vread(type: string, id: string, versionId: number): Promise<StoredResource | undefined>;
+  /** Newest first. `id` undefined: the whole type's history. */
+  history(type: string, id: string | undefined, opts: { count: number; cursor?: string | undefined; access: AccessFilter }): Promise<Page<StoredResource>>;
+  search(query: SearchQuery, access: AccessFilter): Promise<Page<StoredResource>>;
+  /** Grant read to more organisations without writing a new version. */
+  grant(type: string, id: string, orgs: readonly string[]): Promise<void>;
+}
+
+export type AuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
+/** FHIR AuditEvent.outcome: 0 success, 4 minor failure (denied, not found), 8 serious, 12 major. */
+export type AuditOutcome = '0' | '4' | '8' | '12';
+
+export interface AuditRecord {
+  recorded: Date;
+  requestId: string;
+  clientId: string | undefined;
+  org: string | undefined;
+  role: string | undefined;
+  action: AuditAction;
+  /** FHIR restful interaction: read, vread, history-instance, history-type, search-type, create, update, delete, operation. */
+  interaction: string;
+  outcome: AuditOutcome;
+  /** HTTP status of the answer. */
+  status: number;
+  resourceType: string | undefined;
+  /** References (`Type/id`) that were read or written. */
+  entities: string[];
+  /** The query as received (may hold CPR: the audit store is patient data, read by admin only). */
+  query: string | undefined;
+  sourceIp: string | undefined;
+}
+
+export interface StoredAuditRecord extends AuditRecord {
+  id: string;
+}
+
+export interface AuditRepository {
+  record(r: AuditRecord): Promise<void>;
+  read(id: string): Promise<StoredAuditRecord | undefined>;
+  /** Newest first. */
+  search(q: { since?: Date; until?: Date; clientId?: string; entity?: string; count: number; cursor?: string | undefined }): Promise<Page<StoredAuditRecord>>;
+}
+
+/** One-time use of client-assertion ids (SMART private_key_jwt replay protection). */
+export interface JtiRepository {
+  /** Records the jti; false if it was already used and has not expired. */
+  claim(clientId: string, jti: string, expiresAt: Date): Promise<boolean>;
+}
+
+export interface StoreTx {
+  resources: ResourceRepository;
+  audit: AuditRepository;
+}
+
+export interface Store extends StoreTx {
+  readonly kind: 'pglite' | 'postgres';
+  jti: JtiRepository;
+  /** Everything inside `fn` commits or rolls back together. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

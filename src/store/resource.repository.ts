@@ -1,0 +1,328 @@
+import { randomUUID } from 'node:crypto';
+import { badRequest, FHIR_ID, notFound, preconditionFailed } from '../shared/index.ts';
+import type { AnyResource, Clock } from '../shared/index.ts';
+import { decodeCursor, encodeCursor, SqlParams } from './cursor.ts';
+import type {
+  AccessFilter,
+  Db,
+  DatePrefix,
+  Page,
+  ResourceRepository,
+  SearchCriterion,
+  SearchQuery,
+  StoredResource,
+  WriteContext,
+} from './ports.ts';
+import { extractIndexRows } from './search-index.ts';
+import { isStoredType, STORED_TYPES } from './search-parameters.ts';
+
+interface ResourceRow {
+  resource_type: string;
+  id: string;
+  version_id: number;
+  seq: number | string | bigint;
+  last_updated: Date;
+  deleted: boolean;
+  content: AnyResource | null;
+  grants: string[] | null;
+}
+
+/** Columns of `resources` / `resource_versions` (aliased `r`) plus the resource's current grants. */
+const COLUMNS = `r.resource_type, r.id, r.version_id, r.seq, r.last_updated, r.deleted, r.content,
+  ARRAY(SELECT a.org FROM resource_access a WHERE a.resource_type = r.resource_type AND a.id = r.id ORDER BY a.org) AS grants`;
+
+/**
+ * The resource store over `Db`. Pass a transaction-bound `Db` to make its writes part of a larger
+ * transaction; each write runs in a (possibly nested, then reused) transaction of its own, so the
+ * version, the search index and the grants are always written together.
+ */
+export function createResourceRepository(db: Db, clock: Clock): ResourceRepository {
+  return {
+    async create(resource, ctx) {
+      const type = assertStoredType(resource.resourceType);
+      const id = randomUUID();
+      return db.transaction((tx) => writeVersion(tx, clock, type, id, resource, ctx, undefined));
+    },
+
+    async update(resource, ctx) {
+      const type = assertStoredType(resource.resourceType);
+      const id = resource.id;
+      if (!FHIR_ID.test(id)) throw badRequest('Resource id must be 1-64 characters from [A-Za-z0-9-.]', [`${type}.id`]);
+      return db.transaction(async (tx) => {
+        const current = await lockCurrent(tx, type, id);
+        if (ctx.ifMatch !== undefined) {
+          if (!current) throw preconditionFailed(`If-Match given, but ${type}/${id} does not exist`);
+          if (current.version_id !== ctx.ifMatch) {
+            throw preconditionFailed(`If-Match version ${ctx.ifMatch} is not the current version (${current.version_id}) of ${type}/${id}`);
+          }
+        }
+        const stored = await writeVersion(tx, clock, type, id, resource, ctx, current);
+        return { stored, created: !current || current.deleted };
+      });
+    },
+
+    async delete(type, id, ctx) {
+      if (!isStoredType(type) || !FHIR_ID.test(id)) return undefined;
+      return db.transaction(async (tx) => {
+        const current = await lockCurrent(tx, type, id);
+        if (!current || current.deleted) return undefined;
+        return writeVersion(tx, clock, type, id, undefined, ctx, current);
+      });
+    },
+
+    async read(type, id) {
+      const { rows } = await db.query<ResourceRow>(
+        `SELECT ${COLUMNS} FROM resources r WHERE r.resource_type = $1 AND r.id = $2`,
+        [type, id],
+      );
+      return rows[0] && toStored(rows[0]);
+    },
+
+    async vread(type, id, versionId) {
+      if (!Number.isSafeInteger(versionId)) return undefined;
+      const { rows } = await db.query<ResourceRow>(
+        `SELECT ${COLUMNS} FROM resource_versions r WHERE r.resource_type = $1 AND r.id = $2 AND r.version_id = $3`,
+        [type, id, versionId],
+      );
+      return rows[0] && toStored(rows[0]);
+    },
+
+    async history(type, id, opts) {
+      const p = new SqlParams();
+      const where = [`r.resource_type = ${p.add(type)}`];
+      if (id !== undefined) where.push(`r.id = ${p.add(id)}`);
+      const access = accessSql(opts.access, p);
+      if (access) where.push(access);
+      if (opts.cursor !== undefined) where.push(`r.seq < ${p.add(decodeCursor(opts.cursor))}`);
+      const { rows } = await db.query<ResourceRow>(
+        `SELECT ${COLUMNS} FROM resource_versions r WHERE ${where.join(' AND ')} ORDER BY r.seq DESC LIMIT ${p.add(opts.count + 1)}`,
+        p.values,
+      );
+      return toPage(rows, opts.count);
+    },
+
+    async search(query, access) {
+      return search(db, query, access);
+    },
+
+    async grant(type, id, orgs) {
+      await db.transaction(async (tx) => {
+        const { rows } = await tx.query('SELECT 1 FROM resources WHERE resource_type = $1 AND id = $2', [type, id]);
+        if (rows.length === 0) throw notFound(`${type}/${id}`);
+        await insertGrants(tx, type, id, orgs);
+      });
+    },
+  };
+}
+
+function assertStoredType(type: string): string {
+  if (!isStoredType(type)) {
+    throw badRequest(`Resource type is not one Sektorbro stores; supported: ${STORED_TYPES.join(', ')}`, ['resourceType'], 'not-supported');
+  }
+  return type;
+}
+
+interface CurrentVersion {
+  version_id: number;
+  deleted: boolean;
+}
+
+/**
+ * Serialises writers of one resource (including two update-as-creates of the same new id, where
+ * there is no row yet to lock) with a transaction-scoped advisory lock, then reads the current version.
+ */
+async function lockCurrent(tx: Db, type: string, id: string): Promise<CurrentVersion | undefined> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`resource:${type}/${id}`]);
+  const { rows } = await tx.query<CurrentVersion>(
+    'SELECT version_id, deleted FROM resources WHERE resource_type = $1 AND id = $2',
+    [type, id],
+  );
+  return rows[0];
+}
+
+/** Writes the next version (content undefined: a delete), re-indexes it and adds the grants. */
+async function writeVersion(
+  tx: Db,
+  clock: Clock,
+  type: string,
+  id: string,
+  resource: AnyResource | undefined,
+  ctx: WriteContext,
+  current: CurrentVersion | undefined,
+): Promise<StoredResource> {
+  const versionId = (current?.version_id ?? 0) + 1;
+  const now = clock.now();
+  const content = resource && withMeta(resource, type, id, versionId, now);
+  const json = content === undefined ? null : JSON.stringify(content);
+  const deleted = content === undefined;
+
+  const { rows } = await tx.query<{ seq: number | string | bigint }>(
+    `INSERT INTO resource_versions (resource_type, id, version_id, seq, last_updated, deleted, content)
+     VALUES ($1, $2, $3, nextval('resource_seq'), $4::timestamptz, $5, $6::jsonb) RETURNING seq`,
+    [type, id, versionId, now.toISOString(), deleted, json],
+  );
+  const seq = rows[0]?.seq;
+  await tx.query(
+    `INSERT INTO resources (resource_type, id, version_id, seq, last_updated, deleted, content)
+     VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::jsonb)
+     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, seq = EXCLUDED.seq,
+       last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
+    [type, id, versionId, seq, now.toISOString(), deleted, json],
+  );
+
+  await tx.query('DELETE FROM search_index WHERE resource_type = $1 AND resource_id = $2', [type, id]);
+  const indexRows = content ? extractIndexRows(content) : [];
+  if (indexRows.length > 0) {
+    await tx.query(
+      `INSERT INTO search_index (resource_type, resource_id, param, system, code, ref_type, ref_id, date_low, date_high)
+       SELECT $1, $2, x.param, x.system, x.code, x.ref_type, x.ref_id, x.date_low, x.date_high
+       FROM jsonb_to_recordset($3::jsonb)
+         AS x(param text, system text, code text, ref_type text, ref_id text, date_low timestamptz, date_high timestamptz)`,
+      [type, id, JSON.stringify(indexRows)],
+    );
+  }
+
+  const grants = await insertGrants(tx, type, id, [ctx.writerOrg, ...ctx.grantOrgs]);
+  return { type, id, versionId, lastUpdated: now, deleted, resource: content, grants };
+}
+
+/** Adds read grants (they accumulate; nothing is ever dropped) and returns the full, sorted set. */
+async function insertGrants(tx: Db, type: string, id: string, orgs: readonly string[]): Promise<string[]> {
+  const wanted = [...new Set(orgs.filter((o) => o !== ''))];
+  if (wanted.length > 0) {
+    await tx.query(
+      `INSERT INTO resource_access (resource_type, id, org) SELECT $1, $2, unnest($3::text[])
+       ON CONFLICT (resource_type, id, org) DO NOTHING`,
+      [type, id, wanted],
+    );
+  }
+  const { rows } = await tx.query<{ org: string }>(
+    'SELECT org FROM resource_access WHERE resource_type = $1 AND id = $2 ORDER BY org',
+    [type, id],
+  );
+  return rows.map((r) => r.org);
+}
+
+/** The stored form: the store owns `id`, `meta.versionId` and `meta.lastUpdated`; other meta is kept. */
+function withMeta(resource: AnyResource, type: string, id: string, versionId: number, now: Date): AnyResource {
+  const { resourceType: _type, id: _id, meta, ...rest } = resource;
+  return { resourceType: type, id, meta: { ...meta, versionId: String(versionId), lastUpdated: now.toISOString() }, ...rest };
+}
+
+/** jsonb sorts keys by length; put `resourceType`, `id` and `meta` back in front for readers. */
+function toStored(row: ResourceRow): StoredResource {
+  let resource: AnyResource | undefined;
+  if (row.content) {
+    const { resourceType, id, meta, ...rest } = row.content;
+    resource = { resourceType, id, meta, ...rest };
+  }
+  return {
+    type: row.resource_type,
+    id: row.id,
+    versionId: row.version_id,
+    lastUpdated: row.last_updated,
+    deleted: row.deleted,
+    resource,
+    grants: row.grants ?? [],
+  };
+}
+
+function toPage(rows: ResourceRow[], count: number): Page<StoredResource> {
+  const items = rows.slice(0, count);
+  const last = items[items.length - 1];
+  return { items: items.map(toStored), next: rows.length > count && last ? encodeCursor(Number(last.seq)) : undefined };
+}
+
+function accessSql(access: AccessFilter, p: SqlParams): string | undefined {
+  if (access.kind === 'all') return undefined;
+  return `EXISTS (SELECT 1 FROM resource_access a WHERE a.resource_type = r.resource_type AND a.id = r.id
+    AND a.org = ANY(${p.add([...access.orgs])}::text[]))`;
+}
+
+async function search(db: Db, query: SearchQuery, access: AccessFilter): Promise<Page<StoredResource>> {
+  const p = new SqlParams();
+  const where = [`r.resource_type = ${p.add(query.type)}`, 'NOT r.deleted', ...query.criteria.map((c) => criterionSql(c, p))];
+  const accessCondition = accessSql(access, p);
+  if (accessCondition) where.push(accessCondition);
+  const filterParams = [...p.values];
+  const filter = where.join(' AND ');
+
+  const paged = [filter];
+  if (query.cursor !== undefined) paged.push(`r.seq < ${p.add(decodeCursor(query.cursor))}`);
+  const { rows } = await db.query<ResourceRow>(
+    `SELECT ${COLUMNS} FROM resources r WHERE ${paged.join(' AND ')} ORDER BY r.seq DESC LIMIT ${p.add(query.count + 1)}`,
+    p.values,
+  );
+  const page = toPage(rows, query.count);
+  if (query.total) {
+    const counted = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM resources r WHERE ${filter}`, filterParams);
+    page.total = counted.rows[0]?.total ?? 0;
+  }
+  return page;
+}
+
+/** `s` is a `search_index` row of resource `r`. */
+const indexOf = (p: SqlParams, param: string): string =>
+  `FROM search_index s WHERE s.resource_type = r.resource_type AND s.resource_id = r.id AND s.param = ${p.add(param)}`;
+
+const anyOf = (conditions: string[]): string => (conditions.length === 0 ? 'FALSE' : `(${conditions.join(' OR ')})`);
+
+function criterionSql(c: SearchCriterion, p: SqlParams): string {
+  switch (c.kind) {
+    case 'id':
+      return `r.id = ANY(${p.add(c.values)}::text[])`;
+    case 'token':
+      return `EXISTS (SELECT 1 ${indexOf(p, c.param)} AND ${anyOf(c.values.map((v) => tokenSql('s', v, p)))})`;
+    case 'reference':
+      return `EXISTS (SELECT 1 ${indexOf(p, c.param)} AND ${anyOf(
+        c.values.map((v) =>
+          v.type === undefined ? `s.ref_id = ${p.add(v.id)}` : `(s.ref_type = ${p.add(v.type)} AND s.ref_id = ${p.add(v.id)})`,
+        ),
+      )})`;
+    case 'chained-token':
+      return `EXISTS (SELECT 1 ${indexOf(p, c.param)} AND s.ref_type = ${p.add(c.target)} AND s.ref_id IN (
+        SELECT t.resource_id FROM search_index t WHERE t.resource_type = ${p.add(c.target)} AND t.param = ${p.add(c.targetParam)}
+          AND ${anyOf(c.values.map((v) => tokenSql('t', v, p)))}))`;
+    case 'date':
+      return `EXISTS (SELECT 1 ${indexOf(p, c.param)} AND ${dateSql('s.date_low', 's.date_high', c.prefix, c.low, c.high, p)})`;
+    case 'last-updated':
+      return dateSql('r.last_updated', 'r.last_updated', c.prefix, c.low, c.high, p);
+  }
+}
+
+/** `system: ''` means "explicitly no system" (`|code`); an absent system matches any. */
+function tokenSql(alias: string, v: { system?: string; code?: string }, p: SqlParams): string {
+  const parts: string[] = [];
+  if (v.system === '') parts.push(`${alias}.system IS NULL`);
+  else if (v.system !== undefined) parts.push(`${alias}.system = ${p.add(v.system)}`);
+  if (v.code !== undefined) parts.push(`${alias}.code = ${p.add(v.code)}`);
+  return parts.length === 0 ? 'FALSE' : `(${parts.join(' AND ')})`;
+}
+
+/**
+ * FHIR date prefixes over ranges (https://hl7.org/fhir/R4/search.html#prefix): the resource's
+ * [lo, hi] against the search value's [low, high], both ends inclusive.
+ */
+function dateSql(lo: string, hi: string, prefix: DatePrefix, low: Date, high: Date, p: SqlParams): string {
+  // Bind only what the prefix uses: PostgreSQL cannot type a parameter the statement never mentions.
+  const L = (): string => `${p.add(low.toISOString())}::timestamptz`;
+  const H = (): string => `${p.add(high.toISOString())}::timestamptz`;
+  switch (prefix) {
+    case 'eq':
+      return `(${lo} >= ${L()} AND ${hi} <= ${H()})`;
+    case 'ne':
+      return `NOT (${lo} >= ${L()} AND ${hi} <= ${H()})`;
+    case 'gt':
+      return `${hi} > ${H()}`;
+    case 'lt':
+      return `${lo} < ${L()}`;
+    case 'ge':
+      return `${hi} >= ${L()}`;
+    case 'le':
+      return `${lo} <= ${H()}`;
+    case 'sa':
+      return `${lo} > ${H()}`;
+    case 'eb':
+      return `${hi} < ${L()}`;
+  }
+}

@@ -1,0 +1,50 @@
+import { ConfigError, loadConfig } from './config/index.ts';
+import { openQueue } from './delivery/index.ts';
+import { createLogger, systemClock } from './shared/index.ts';
+import { openStore } from './store/index.ts';
+
+/**
+ * `sektorbro worker`: the background process beside the API (docker-compose `worker`). It opens
+ * the same storage and queue as the API and consumes the queue's jobs. At this stage no job types
+ * exist yet; delivery (issue #6) registers its relay and push handlers here.
+ */
+async function runWorker(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(78);
+    }
+    throw e;
+  }
+  if (config.storage.kind !== 'postgres' || config.queue.kind !== 'bullmq') {
+    // PGlite is one process's database and the in-process queue lives inside the API: a separate
+    // worker would corrupt the one or never see the other. The embedded default works in-process.
+    process.stderr.write('sektorbro worker needs DATABASE_URL and REDIS_URL; the embedded default runs its work inside `npm start`\n');
+    process.exit(78);
+  }
+  const logger = createLogger({ level: config.logLevel });
+  const store = await openStore(
+    { kind: 'postgres', url: config.storage.url },
+    { logger, clock: systemClock },
+  );
+  const queue = openQueue(config.queue);
+  await queue.ping();
+  const handlers: string[] = [];
+  logger.info('worker.started', { storage: store.kind, queue: queue.kind, handlers });
+  const stop = (signal: string): void => {
+    logger.info('process.signal', { signal });
+    void (async () => {
+      await queue.close();
+      await store.close();
+      logger.info('worker.stopped');
+      process.exit(0);
+    })();
+  };
+  process.once('SIGTERM', () => { stop('SIGTERM'); });
+  process.once('SIGINT', () => { stop('SIGINT'); });
+}
+
+await runWorker();
