@@ -20,6 +20,19 @@ export function openQueue(opts: QueueOptions): JobQueue {
   return opts.kind === 'bullmq' ? openBullmqQueue(opts.url, opts.prefix ?? 'sektorbro') : openInProcessQueue();
 }
 
+/** How long readiness waits for Redis before calling the queue unreachable. */
+const PING_TIMEOUT_MS = 2000;
+/** How long shutdown waits for BullMQ to finish its open work before cutting the connection. */
+const CLOSE_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => { reject(new Error(message)); }, ms);
+  });
+  return Promise.race([p, timeout]).finally(() => { clearTimeout(timer); });
+}
+
 type Handler = (data: Record<string, unknown>) => Promise<void>;
 
 function openInProcessQueue(): JobQueue {
@@ -106,12 +119,14 @@ function openBullmqQueue(url: string, prefix: string): JobQueue {
       );
     },
     async ping() {
-      await connection.ping();
+      // Commands wait for a reconnect forever (maxRetriesPerRequest: null); readiness must not.
+      await withTimeout(connection.ping(), PING_TIMEOUT_MS, 'redis did not answer');
     },
     async close() {
-      await Promise.all(workers.map((w) => w.close()));
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      await connection.quit().catch(() => undefined);
+      const closing = Promise.all([...workers.map((w) => w.close()), ...[...queues.values()].map((q) => q.close())]);
+      await withTimeout(closing, CLOSE_TIMEOUT_MS, 'queue close timed out').catch(() => undefined);
+      await withTimeout(connection.quit(), CLOSE_TIMEOUT_MS, 'redis quit timed out').catch(() => undefined);
+      connection.disconnect();
     },
   };
 }

@@ -25,7 +25,7 @@ export function requestContext(logger: Logger): RequestHandler {
         requestId,
         clientId: principal?.clientId,
         method: req.method,
-        path: req.path,
+        path: req.baseUrl + req.path,
         status: res.statusCode,
         durationMs: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
       });

@@ -75,6 +75,9 @@ export async function openPostgresDb(url: string, options: PostgresDbOptions = {
   const pool = new pg.Pool({
     connectionString: url,
     types: pgTypes,
+    // Fail fast instead of queueing forever when PostgreSQL is gone (readiness, requests).
+    connectionTimeoutMillis: 5000,
+    max: 10,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });
   pool.on('error', (err) => options.onIdleError?.(err));

@@ -289,7 +289,8 @@ async function grantPatient(tx: StoreTx, resource: AnyResource | undefined, orgs
   for (const key of ['subject', 'patient'] as const) {
     const ref = (resource[key] as { reference?: unknown } | undefined)?.reference;
     const id = typeof ref === 'string' ? /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(ref)?.[1] : undefined;
-    if (id) await tx.resources.grant('Patient', id, orgs);
+    // A reference to a Patient not (yet) stored grants nothing; it must not fail the write.
+    if (id && (await tx.resources.read('Patient', id))) await tx.resources.grant('Patient', id, orgs);
   }
 }
 

@@ -117,6 +117,12 @@ describe.each(BACKENDS)('FHIR REST on $name', (backend) => {
     expect((form.body as Bundle).total).toBe(1);
   });
 
+  it('when a resource refers to a Patient that is not stored, then it is still stored (references may dangle)', async () => {
+    const enc = readExampleJson('dk-core', 'Encounter-915a3cfb-2f3e-477b-8a9d-5d86c30e4929.json'); // subject Patient/john, not stored here
+    const res = await put(`/fhir/Encounter/${String(enc.id)}`, enc);
+    expect(res.status).toBe(201);
+  });
+
   it('when a search has more matches than _count, then next links walk all of them once', async () => {
     for (let i = 0; i < 7; i++) {
       const res = await post('/fhir/Organization', { resourceType: 'Organization', name: `Paging ${i}`, type: [{ coding: [{ system: 'urn:test', code: 'paging' }] }] });
