@@ -27,7 +27,9 @@ const isReadish = (i: Interaction): boolean => i === 'r' || i === 's';
  * - relay: nothing (it submits messages through its own entry point and reads nothing);
  * - quality: read and search registry types only (aggregates and document metadata come later);
  * - hospital, municipality, gp: read and search every stored type, rows filtered by grants;
- *   no create/update/delete (documents and messages get their own entry points).
+ *   a hospital may create a Bundle (POST /fhir/Bundle is where it submits discharge documents;
+ *   ingest then checks that the document's sender is the hospital's own organisation);
+ *   otherwise no create/update/delete.
  */
 export function mayInteract(principal: Principal, resourceType: string, interaction: Interaction): void {
   const verb = VERB[interaction];
@@ -60,6 +62,7 @@ function roleRefusal({ role }: Principal, resourceType: string, interaction: Int
     case 'municipality':
     case 'gp':
       if (isReadish(interaction)) return undefined;
+      if (role === 'hospital' && resourceType === 'Bundle' && interaction === 'c') return undefined;
       return isRegistryType(resourceType)
         ? `Only admin clients may ${verb} registry resources (${resourceType})`
         : `The ${role} role may not ${verb} ${resourceType} through /fhir; documents and messages have their own entry points`;

@@ -28,7 +28,7 @@ export type ReadFile = (path: string, encoding: 'utf8') => string;
  * everything. A relay submits MedCom messages (`system/Bundle.c`) and reads nothing.
  */
 export const DEFAULT_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  hospital: ['system/*.rs'],
+  hospital: ['system/*.rs', 'system/Bundle.c'],
   municipality: ['system/*.rs'],
   gp: ['system/*.rs'],
   quality: ['system/*.rs'],

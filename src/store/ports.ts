@@ -127,9 +127,46 @@ export interface JtiRepository {
   claim(clientId: string, jti: string, expiresAt: Date): Promise<boolean>;
 }
 
+/** One accepted version of an ingested document (the payload bytes live beside it, written once). */
+export interface DocumentRecord {
+  id: string;
+  /** Composition.identifier as `system|value`: the identity shared by a document's versions. */
+  documentKey: string;
+  version: number;
+  contentHash: string;
+  format: 'fhir-json' | 'oioxml';
+  mediaType: string;
+  documentType: string;
+  status: 'current' | 'superseded' | 'entered-in-error';
+  senderOrg: string;
+  clientId: string;
+  bundleId: string;
+  documentReferenceId: string;
+  documentTimestamp: Date;
+  receivedAt: Date;
+  /** `<mapping id>|<version>` when the document was mapped from a legacy format. */
+  mapping: string | undefined;
+  answerStatus: number;
+  /** The response body as given, so a resubmission gets the identical answer. */
+  answer: Record<string, unknown>;
+}
+
+export interface DocumentRepository {
+  /** Serialises concurrent submissions of one document for the rest of the transaction. */
+  lock(documentKey: string): Promise<void>;
+  findByHash(documentKey: string, contentHash: string): Promise<DocumentRecord | undefined>;
+  /** Every accepted version, oldest first. */
+  versions(documentKey: string): Promise<DocumentRecord[]>;
+  insert(record: DocumentRecord, payload: Buffer): Promise<void>;
+  setStatus(id: string, status: DocumentRecord['status']): Promise<void>;
+  /** The payload exactly as received. */
+  payload(id: string): Promise<Buffer | undefined>;
+}
+
 export interface StoreTx {
   resources: ResourceRepository;
   audit: AuditRepository;
+  documents: DocumentRepository;
 }
 
 export interface Store extends StoreTx {

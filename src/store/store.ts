@@ -1,6 +1,7 @@
 import type { Clock, Logger } from '../shared/index.ts';
 import { createAuditRepository } from './audit.repository.ts';
 import { openPgliteDb, openPostgresDb } from './db.ts';
+import { createDocumentRepository } from './document.repository.ts';
 import { createJtiRepository } from './jti.repository.ts';
 import { runMigrations } from './migrate.ts';
 import type { Db, StorageOptions, Store, StoreTx } from './ports.ts';
@@ -33,6 +34,7 @@ export async function openStore(options: StorageOptions, deps: StoreDeps): Promi
   const repositories = (d: Db): StoreTx => ({
     resources: createResourceRepository(d, clock),
     audit: createAuditRepository(d),
+    documents: createDocumentRepository(d),
   });
   return {
     kind: db.kind,

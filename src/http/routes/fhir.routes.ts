@@ -22,6 +22,7 @@ import {
   type AnyResource,
 } from '../../shared/index.ts';
 import { parseSearch, STORED_TYPES, type Page, type StoredResource, type StoreTx } from '../../store/index.ts';
+import { ingestDocument } from '../../ingest/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
@@ -181,7 +182,24 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const type = resolveType(req.params.type);
     const principal = guard(res, type, 'c');
     setAuditIntent(res, { action: 'C', interaction: 'create', resourceType: type, entities: [], query: undefined });
-    const resource = readResource(req, type);
+    const body = readJson(req);
+    if (type === 'Bundle' && isResourceLike(body) && body.type === 'document') {
+      const result = await ingestDocument(
+        { store, validator, clock: deps.clock },
+        body,
+        { bytes: asBuffer(req.body), mediaType: req.header('content-type') ?? FHIR_JSON, format: 'fhir-json' },
+        { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' },
+        (tx, entities) => auditor.success(res, 201, entities, tx.audit),
+      );
+      if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');
+      res.setHeader('Location', `${base}/DocumentReference/${result.documentReferenceId}`);
+      res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
+      return;
+    }
+    if (principal.role !== 'admin') {
+      throw badRequest('Only document Bundles (Bundle.type = document) are accepted here; MedCom messages go to $process-message', ['Bundle.type'], 'not-supported');
+    }
+    const resource = validated(body, type);
     const { id: _ignored, ...withoutId } = resource; // the server assigns ids on create (FHIR R4 §3.1.0.4)
     const grantOrgs = await grantsForWrite(withoutId, resolveOrganizationSor);
     const stored = await store.transaction(async (tx) => {
@@ -204,9 +222,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       throw forbidden(`Your scopes do not cover ${type}`);
     }
     setAuditIntent(res, { action: 'E', interaction: 'operation', resourceType: type, entities: [], query: '$validate' });
-    assertJsonContentType(req.header('content-type'));
-    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
-    const resource = unwrapParameters(body);
+    const resource = unwrapParameters(readJson(req));
     const issues = validator.validate(resource, { resourceType: type });
     await auditor.success(res, 200, []);
     const outcome = toOperationOutcome(
@@ -263,9 +279,16 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     );
   });
 
-  function readResource(req: Request, type: string): AnyResource {
+  function readJson(req: Request): unknown {
     assertJsonContentType(req.header('content-type'));
-    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+    return parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+  }
+
+  function readResource(req: Request, type: string): AnyResource {
+    return validated(readJson(req), type);
+  }
+
+  function validated(body: unknown, type: string): AnyResource {
     if (!isResourceLike(body)) throw badRequest('The body must be a FHIR resource: a JSON object with a resourceType', ['resourceType'], 'structure');
     const issues = validator.validate(body, { resourceType: type });
     if (hasErrors(issues)) throw unprocessable(issues);

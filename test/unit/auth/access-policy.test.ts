@@ -25,21 +25,22 @@ const SOR: Record<Role, string> = {
 };
 
 const principal = (role: Role, scope = 'system/*.cruds'): Principal => {
-  const granted = grantScopes(scope, [scope]);
+  const granted = grantScopes(scope, scope.split(' '));
   return { clientId: `c-${role}`, role, org: { sor: SOR[role], name: role }, scopes: granted.scopes, scope: granted.scope };
 };
 
 const INTERACTIONS: readonly Interaction[] = ['c', 'r', 'u', 'd', 's'];
-const TYPES = ['Patient', 'Encounter', 'Organization', 'Endpoint', 'AuditEvent'] as const;
+const TYPES = ['Patient', 'Encounter', 'Organization', 'Endpoint', 'Bundle', 'AuditEvent'] as const;
 
 /** What each role may do by its role alone (all scopes granted): `<Type>:<letters>`. */
 const ROLE_POLICY: Record<Role, Record<(typeof TYPES)[number], string>> = {
-  admin: { Patient: 'cruds', Encounter: 'cruds', Organization: 'cruds', Endpoint: 'cruds', AuditEvent: 'rs' },
-  hospital: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', AuditEvent: '' },
-  municipality: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', AuditEvent: '' },
-  gp: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', AuditEvent: '' },
-  quality: { Patient: '', Encounter: '', Organization: 'rs', Endpoint: 'rs', AuditEvent: '' },
-  relay: { Patient: '', Encounter: '', Organization: '', Endpoint: '', AuditEvent: '' },
+  admin: { Patient: 'cruds', Encounter: 'cruds', Organization: 'cruds', Endpoint: 'cruds', Bundle: 'cruds', AuditEvent: 'rs' },
+  // A hospital creates Bundles: that is how it submits discharge documents.
+  hospital: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', Bundle: 'crs', AuditEvent: '' },
+  municipality: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', Bundle: 'rs', AuditEvent: '' },
+  gp: { Patient: 'rs', Encounter: 'rs', Organization: 'rs', Endpoint: 'rs', Bundle: 'rs', AuditEvent: '' },
+  quality: { Patient: '', Encounter: '', Organization: 'rs', Endpoint: 'rs', Bundle: '', AuditEvent: '' },
+  relay: { Patient: '', Encounter: '', Organization: '', Endpoint: '', Bundle: '', AuditEvent: '' },
 };
 
 const allows = (p: Principal, type: string, i: Interaction): boolean => {
@@ -74,7 +75,9 @@ describe('mayInteract: with the default scopes of each role', () => {
   const matrix = ROLES.flatMap((role) =>
     TYPES.flatMap((type) =>
       INTERACTIONS.map((i) => {
-        const byScope = DEFAULT_SCOPES[role].some((s) => s === 'system/*.cruds' || (s === 'system/*.rs' && (i === 'r' || i === 's')));
+        const byScope = DEFAULT_SCOPES[role].some(
+          (s) => s === 'system/*.cruds' || (s === 'system/*.rs' && (i === 'r' || i === 's')) || (s === `system/${type}.c` && i === 'c'),
+        );
         return [role, type, i, byScope && ROLE_POLICY[role][type].includes(i)] as const;
       }),
     ),

@@ -1,0 +1,43 @@
+import { v5 as uuidv5 } from 'uuid';
+
+/** Namespace for Sektorbro's name-based ids (docs/documents.md, "Deterministic ids"). */
+export const SEKTORBRO_NAMESPACE = '6f1b3c2e-2f8a-5c7d-9a41-3e0b5d8c7a10';
+
+/**
+ * Ids derived from source identifiers, so that ingesting the same thing twice is an upsert and
+ * never a duplicate (FHIR-Converter's lesson; random ids are how peers duplicate on re-ingest).
+ */
+export const deterministicId = (name: string): string => uuidv5(name, SEKTORBRO_NAMESPACE);
+
+const CPR_SYSTEMS = ['urn:oid:1.2.208.176.1.2', 'urn:oid:1.2.208.176.1.6.1.1'];
+const D_ECPR_PREFIX = 'urn:oid:1.2.208.176.1.6.1.3';
+const ORG_SYSTEMS = ['urn:oid:1.2.208.176.1.1', 'https://www.gs1.org/gln', 'urn:oid:1.2.208.176.1.4'];
+
+interface Ident { system?: string; value?: string }
+
+const firstBySystems = (identifiers: Ident[], systems: string[]): Ident | undefined => {
+  for (const s of systems) {
+    const hit = identifiers.find((i) => i.system === s && i.value);
+    if (hit) return hit;
+  }
+  return undefined;
+};
+
+/**
+ * The id a resource of a document gets: from its business identifier where the resource kind has
+ * a stable one (Patient: CPR, then replacement CPRs; Organization: SOR, then GLN, then ydernummer;
+ * Composition: its identifier), otherwise from the document's identity and the entry's fullUrl.
+ */
+export function idForEntry(resource: Record<string, unknown>, documentKey: string, fullUrl: string): string {
+  const type = String(resource.resourceType);
+  const identifiers = (Array.isArray(resource.identifier) ? resource.identifier : resource.identifier ? [resource.identifier] : []) as Ident[];
+  let key: Ident | undefined;
+  if (type === 'Patient') {
+    key = firstBySystems(identifiers, CPR_SYSTEMS) ?? identifiers.find((i) => i.system?.startsWith(D_ECPR_PREFIX) && i.value);
+  } else if (type === 'Organization') {
+    key = firstBySystems(identifiers, ORG_SYSTEMS);
+  } else if (type === 'Composition') {
+    key = identifiers.find((i) => i.system && i.value);
+  }
+  return key ? deterministicId(`${type}|${key.system ?? ''}|${key.value ?? ''}`) : deterministicId(`${documentKey}|${fullUrl}`);
+}

@@ -1,0 +1,66 @@
+import { GatewayError, type AnyResource, type Issue } from '../shared/index.ts';
+
+export interface BundleEntry {
+  index: number;
+  fullUrl: string;
+  resource: AnyResource;
+}
+
+/** Entries of a Bundle, with lookups by fullUrl and by `Type/id`. */
+export class EntryIndex {
+  readonly entries: BundleEntry[];
+  private readonly byUrl = new Map<string, BundleEntry>();
+  private readonly byTypeId = new Map<string, BundleEntry>();
+
+  constructor(bundle: AnyResource) {
+    const raw = Array.isArray(bundle.entry) ? (bundle.entry as { fullUrl?: unknown; resource?: unknown }[]) : [];
+    this.entries = raw.flatMap((e, index) => {
+      const resource = e.resource as AnyResource | undefined;
+      if (!resource || typeof resource.resourceType !== 'string') return [];
+      const fullUrl = typeof e.fullUrl === 'string' ? e.fullUrl : `${resource.resourceType}/${resource.id ?? String(index)}`;
+      return [{ index, fullUrl, resource }];
+    });
+    for (const e of this.entries) {
+      this.byUrl.set(e.fullUrl, e);
+      if (e.resource.id) this.byTypeId.set(`${e.resource.resourceType}/${e.resource.id}`, e);
+      // An absolute fullUrl ending in Type/id is also reachable by that relative reference.
+      const tail = /([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})$/.exec(e.fullUrl)?.[1];
+      if (tail && !this.byTypeId.has(tail)) this.byTypeId.set(tail, e);
+    }
+  }
+
+  resolve(reference: string | undefined): BundleEntry | undefined {
+    if (!reference) return undefined;
+    return this.byUrl.get(reference) ?? this.byTypeId.get(reference);
+  }
+
+  resolveRef(ref: unknown): BundleEntry | undefined {
+    const r = (ref as { reference?: unknown } | undefined)?.reference;
+    return typeof r === 'string' ? this.resolve(r) : undefined;
+  }
+}
+
+/** A 422 whose single issue points at `expression`. */
+export function unprocessableAt(expression: string, diagnostics: string, code: Issue['code'] = 'invalid'): GatewayError {
+  return new GatewayError('ingest.invalid-document', 422, [{ severity: 'error', code, diagnostics, expression: [expression] }]);
+}
+
+/**
+ * Rewrites every `reference` inside `node` that points at an entry of the Bundle to the entry's
+ * stored `Type/id`, so stored resources refer to each other by their server ids.
+ */
+export function rewriteReferences(node: unknown, index: EntryIndex, newIds: ReadonlyMap<BundleEntry, string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => rewriteReferences(n, index, newIds));
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'reference' && typeof v === 'string') {
+      const target = index.resolve(v);
+      const id = target && newIds.get(target);
+      out[k] = target && id ? `${target.resource.resourceType}/${id}` : v;
+    } else {
+      out[k] = rewriteReferences(v, index, newIds);
+    }
+  }
+  return out;
+}

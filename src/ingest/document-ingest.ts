@@ -1,0 +1,404 @@
+import { createHash } from 'node:crypto';
+import {
+  forbidden,
+  hasErrors,
+  isResourceLike,
+  unprocessable,
+  SYSTEM,
+  type AnyResource,
+  type Clock,
+  type Issue,
+} from '../shared/index.ts';
+import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/index.ts';
+import type { Validator } from '../validation/index.ts';
+import { deterministicId, idForEntry } from './deterministic-ids.ts';
+import { EntryIndex, rewriteReferences, unprocessableAt, type BundleEntry } from './document-bundle.ts';
+
+const BASE = 'http://sektorbro.dk/fhir';
+const DOCUMENT_TYPE_SYSTEM = `${BASE}/CodeSystem/sektorbro-document-type`;
+const RECIPIENT_EXT = `${BASE}/StructureDefinition/sektorbro-recipient`;
+const EPISODE_EXT = `${BASE}/StructureDefinition/sektorbro-episode-of-care-identifier`;
+const OUTCOME_EXT = `${BASE}/StructureDefinition/sektorbro-ingest-outcome`;
+
+/** The four discharge documents and the Bundle profile each must declare (docs/documents.md). */
+export const DOCUMENT_TYPES = ['epikrise', 'udskrivningsrapport', 'plejeforloebsplan', 'genoptraeningsplan'] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+export const bundleProfileOf = (t: DocumentType): string => `${BASE}/StructureDefinition/sektorbro-${t}-bundle`;
+
+/** Who submits: a plain value, so ingest needs no auth types. */
+export interface Submitter {
+  clientId: string;
+  /** SOR code of the client's organisation. */
+  org: string;
+  /** Admin may load documents of any sender (backfill, test data); everyone else only their own. */
+  mayActForAnySender: boolean;
+}
+
+export interface Payload {
+  bytes: Buffer;
+  mediaType: string;
+  format: DocumentRecord['format'];
+  /** `<mapping id>|<version>` when the Bundle was mapped from a legacy format. */
+  mapping?: string | undefined;
+}
+
+export interface IngestResult {
+  status: 201;
+  /** The DocumentReference, with the warnings as a contained OperationOutcome. */
+  body: Record<string, unknown>;
+  documentReferenceId: string;
+  /** True when this exact payload was accepted before and its original answer is replayed. */
+  replay: boolean;
+  /** References written, for the audit record. */
+  entities: string[];
+}
+
+export interface DocumentIngestDeps {
+  store: Store;
+  validator: Validator;
+  clock: Clock;
+}
+
+/**
+ * Accepts one discharge document (a FHIR document Bundle, received as such or mapped from OIOXML)
+ * and stores, in one transaction: the Bundle as received, every resource it carries under a
+ * deterministic id, a DocumentReference indexing it, a Provenance tying them to the verbatim
+ * payload, and the ingest record with the answer given. A resubmission of the same bytes replays
+ * that answer; a new version supersedes the current one (both stay in history); an older version
+ * that arrives late is kept but never overtakes the newer one; a cancellation marks it entered-in-error.
+ */
+export async function ingestDocument(
+  deps: DocumentIngestDeps,
+  input: unknown,
+  payload: Payload,
+  submitter: Submitter,
+  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+): Promise<IngestResult> {
+  const issues = deps.validator.validate(input, { resourceType: 'Bundle' });
+  if (hasErrors(issues)) throw unprocessable(issues);
+  if (!isResourceLike(input)) throw unprocessableAt('Bundle', 'A document Bundle is expected');
+  const doc = analyse(input);
+  const warnings = issues.filter((i) => i.severity === 'warning' || i.severity === 'information');
+
+  if (!submitter.mayActForAnySender && doc.senderSor !== submitter.org) {
+    throw forbidden(
+      `The document's custodian (SOR ${doc.senderSor}) is not your organisation (SOR ${submitter.org}); a client submits only its own documents`,
+    );
+  }
+
+  const contentHash = createHash('sha256').update(payload.bytes).digest('hex');
+  const receivedAt = deps.clock.now();
+
+  return deps.store.transaction(async (tx) => {
+    await tx.documents.lock(doc.documentKey);
+    const seen = await tx.documents.findByHash(doc.documentKey, contentHash);
+    if (seen) {
+      await audit(tx, [`DocumentReference/${seen.documentReferenceId}`]);
+      return { status: 201, body: seen.answer, documentReferenceId: seen.documentReferenceId, replay: true, entities: [] };
+    }
+    const versions = await tx.documents.versions(doc.documentKey);
+    const current = [...versions].reverse().find((v) => v.status !== 'superseded');
+    const version = (versions.at(-1)?.version ?? 0) + 1;
+    const arrivedLate = current !== undefined && doc.timestamp < current.documentTimestamp;
+    const cancelled = doc.composition.status === 'entered-in-error';
+    const status: DocumentRecord['status'] = arrivedLate ? 'superseded' : cancelled ? 'entered-in-error' : 'current';
+    if (arrivedLate) {
+      warnings.push({
+        severity: 'warning',
+        code: 'informational',
+        diagnostics: `A newer version of this document (sent ${current.documentTimestamp.toISOString()}) is already current; this one is kept in history only`,
+        expression: ['Bundle.timestamp'],
+      });
+    }
+
+    const write = { writerOrg: submitter.org, grantOrgs: doc.audience };
+    const written: StoredResource[] = [];
+    // A late older version must not overwrite the resources of the newer one.
+    if (!arrivedLate) {
+      for (const entry of doc.index.entries) {
+        const resource = doc.resources.get(entry);
+        if (!resource) continue;
+        const existing = await tx.resources.read(resource.resourceType, resource.id);
+        // An unchanged resource (the same Patient in the next version) keeps its version; only its grants grow.
+        if (existing?.resource && !existing.deleted && sameContent(existing.resource, resource)) {
+          await tx.resources.grant(resource.resourceType, resource.id, [write.writerOrg, ...write.grantOrgs]);
+          written.push(existing);
+        } else {
+          written.push((await tx.resources.update(resource, write)).stored);
+        }
+      }
+      if (current) {
+        await tx.documents.setStatus(current.id, 'superseded');
+        await supersedeReference(tx, current.documentReferenceId, write);
+      }
+    }
+
+    const bundleId = deterministicId(`${doc.documentKey}|version|${String(version)}|Bundle`);
+    const bundle = await tx.resources.update({ ...input, id: bundleId }, write);
+    written.push(bundle.stored);
+
+    const documentReferenceId = deterministicId(`${doc.documentKey}|version|${String(version)}|DocumentReference`);
+    const reference = buildDocumentReference(doc, documentReferenceId, bundleId, status, current?.documentReferenceId);
+    const storedReference = (await tx.resources.update(reference, write)).stored;
+    written.push(storedReference);
+
+    const provenance = buildProvenance(doc, version, written, receivedAt, submitter, contentHash, payload.mapping, bundleId);
+    written.push((await tx.resources.update(provenance, write)).stored);
+
+    const answer = answerBody(storedReference, warnings);
+    await tx.documents.insert(
+      {
+        id: deterministicId(`${doc.documentKey}|version|${String(version)}|ingest`),
+        documentKey: doc.documentKey,
+        version,
+        contentHash,
+        format: payload.format,
+        mediaType: payload.mediaType,
+        documentType: doc.type,
+        status,
+        senderOrg: doc.senderSor,
+        clientId: submitter.clientId,
+        bundleId,
+        documentReferenceId,
+        documentTimestamp: doc.timestamp,
+        receivedAt,
+        mapping: payload.mapping,
+        answerStatus: 201,
+        answer,
+      },
+      payload.bytes,
+    );
+    const entities = written.map((s) => `${s.type}/${s.id}`);
+    await audit(tx, entities);
+    return { status: 201, body: answer, documentReferenceId, replay: false, entities };
+  });
+}
+
+interface AnalysedDocument {
+  type: DocumentType;
+  documentKey: string;
+  timestamp: Date;
+  senderSor: string;
+  composition: AnyResource;
+  bundleIdentifier: unknown;
+  index: EntryIndex;
+  /** Each entry's resource with its stored id and rewritten references. */
+  resources: Map<BundleEntry, AnyResource & { id: string }>;
+  ids: Map<BundleEntry, string>;
+  patientId: string;
+  encounter: BundleEntry | undefined;
+  /** SOR codes of every organisation the document names: they may read it. */
+  audience: string[];
+}
+
+/** Checks the document-level rules ingest depends on and computes the stored form. */
+function analyse(bundle: AnyResource): AnalysedDocument {
+  if (bundle.resourceType !== 'Bundle' || bundle.type !== 'document') {
+    throw unprocessableAt('Bundle.type', 'Only document Bundles (Bundle.type = document) are accepted here; MedCom messages go to $process-message');
+  }
+  const index = new EntryIndex(bundle);
+  const first = index.entries[0];
+  if (first?.index !== 0 || first.resource.resourceType !== 'Composition') {
+    throw unprocessableAt('Bundle.entry[0].resource', 'The first entry of a document Bundle must be its Composition');
+  }
+  const composition = first.resource;
+  const at = (path: string) => `Bundle.entry[0].resource.${path}`;
+
+  const typeCodings = ((composition.type as fhir4.CodeableConcept | undefined)?.coding ?? []);
+  const type = typeCodings.find((c) => c.system === DOCUMENT_TYPE_SYSTEM)?.code;
+  if (!type || !(DOCUMENT_TYPES as readonly string[]).includes(type)) {
+    throw unprocessableAt(at('type'), `Composition.type must carry a code from ${DOCUMENT_TYPE_SYSTEM}: ${DOCUMENT_TYPES.join(', ')}`, 'value');
+  }
+  const docType = type as DocumentType;
+  const declared = (bundle.meta?.profile ?? []);
+  if (!declared.includes(bundleProfileOf(docType))) {
+    throw unprocessableAt('Bundle.meta.profile', `A ${docType} Bundle must declare the profile ${bundleProfileOf(docType)}`, 'value');
+  }
+
+  const identifier = composition.identifier as fhir4.Identifier | undefined;
+  if (!identifier?.system || !identifier.value) {
+    throw unprocessableAt(at('identifier'), 'Composition.identifier (system and value) identifies the document across its versions and is required', 'required');
+  }
+  const documentKey = `${identifier.system}|${identifier.value}`;
+
+  const timestamp = new Date(typeof bundle.timestamp === 'string' ? bundle.timestamp : '');
+  if (Number.isNaN(timestamp.getTime())) throw unprocessableAt('Bundle.timestamp', 'Bundle.timestamp is required in a document', 'required');
+
+  const patientEntry = index.resolveRef(composition.subject);
+  if (patientEntry?.resource.resourceType !== 'Patient') {
+    throw unprocessableAt(at('subject'), 'Composition.subject must refer to the Patient entry of the Bundle', 'required');
+  }
+  const custodian = index.resolveRef(composition.custodian);
+  if (custodian?.resource.resourceType !== 'Organization') {
+    throw unprocessableAt(at('custodian'), 'Composition.custodian must refer to the sending Organization entry of the Bundle', 'required');
+  }
+  const senderSor = sorOf(custodian.resource);
+  if (!senderSor) {
+    throw unprocessableAt(`Bundle.entry[${String(custodian.index)}].resource.identifier`, 'The sending Organization needs a SOR identifier (urn:oid:1.2.208.176.1.1)', 'required');
+  }
+
+  const ids = new Map<BundleEntry, string>();
+  for (const e of index.entries) ids.set(e, idForEntry(e.resource, documentKey, e.fullUrl));
+  const resources = new Map<BundleEntry, AnyResource & { id: string }>();
+  for (const e of index.entries) {
+    const id = ids.get(e) ?? '';
+    const rewritten = rewriteReferences(e.resource, index, ids) as AnyResource;
+    resources.set(e, { ...rewritten, id });
+  }
+
+  const audience = new Set<string>([senderSor]);
+  collectSors(bundle, audience);
+  return {
+    type: docType,
+    documentKey,
+    timestamp,
+    senderSor,
+    composition,
+    bundleIdentifier: bundle.identifier,
+    index,
+    resources,
+    ids,
+    patientId: ids.get(patientEntry) ?? '',
+    encounter: index.resolveRef(composition.encounter),
+    audience: [...audience],
+  };
+}
+
+function sorOf(org: AnyResource): string | undefined {
+  const ids = (org.identifier ?? []) as fhir4.Identifier[];
+  return ids.find((i) => i.system === SYSTEM.sor && i.value)?.value;
+}
+
+/** Every SOR code anywhere in the document (organisations, the GP in Patient.generalPractitioner, ...). */
+function collectSors(node: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 64 || typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) {
+    for (const n of node) collectSors(n, into, depth + 1);
+    return;
+  }
+  const o = node as Record<string, unknown>;
+  if (o.system === SYSTEM.sor && typeof o.value === 'string' && /^\d+$/.test(o.value)) into.add(o.value);
+  for (const v of Object.values(o)) collectSors(v, into, depth + 1);
+}
+
+async function supersedeReference(tx: StoreTx, id: string, write: { writerOrg: string; grantOrgs: string[] }): Promise<void> {
+  const prev = await tx.resources.read('DocumentReference', id);
+  if (!prev?.resource || prev.deleted) return;
+  const { meta: _meta, ...rest } = prev.resource;
+  await tx.resources.update({ ...rest, id, status: 'superseded' }, write);
+}
+
+function buildDocumentReference(
+  doc: AnalysedDocument,
+  id: string,
+  bundleId: string,
+  status: DocumentRecord['status'],
+  replaces: string | undefined,
+): AnyResource & { id: string } {
+  const c = doc.resources.get(doc.index.entries[0] as BundleEntry) ?? doc.composition;
+  const encounter = doc.encounter ? doc.resources.get(doc.encounter) : undefined;
+  const recipients = ((c.extension ?? []) as fhir4.Extension[]).filter((e) => e.url === RECIPIENT_EXT);
+  const episode = ((c.extension ?? []) as fhir4.Extension[]).find((e) => e.url === EPISODE_EXT)?.valueIdentifier;
+  const docStatus = c.status === 'entered-in-error' ? 'entered-in-error' : c.status === 'amended' ? 'amended' : 'final';
+  return {
+    resourceType: 'DocumentReference',
+    id,
+    ...(recipients.length > 0 ? { extension: recipients } : {}),
+    ...(doc.bundleIdentifier ? { masterIdentifier: doc.bundleIdentifier } : {}),
+    identifier: [c.identifier],
+    status,
+    docStatus,
+    type: c.type,
+    subject: { reference: `Patient/${doc.patientId}` },
+    date: doc.timestamp.toISOString(),
+    ...(Array.isArray(c.author) ? { author: c.author } : {}),
+    ...(c.custodian ? { custodian: c.custodian } : {}),
+    ...(replaces ? { relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${replaces}` } }] } : {}),
+    ...(typeof c.title === 'string' ? { description: c.title } : {}),
+    content: [
+      {
+        attachment: {
+          contentType: 'application/fhir+json',
+          url: `Bundle/${bundleId}`,
+          ...(typeof c.title === 'string' ? { title: c.title } : {}),
+          ...(typeof c.date === 'string' ? { creation: c.date } : {}),
+        },
+        format: { system: 'urn:ietf:rfc:3986', code: bundleProfileOf(doc.type) },
+      },
+    ],
+    context: {
+      ...(encounter ? { encounter: [{ reference: `Encounter/${encounter.id}` }] } : {}),
+      ...(encounter?.period ? { period: encounter.period } : {}),
+      ...(episode ? { related: [{ identifier: episode }] } : {}),
+    },
+  };
+}
+
+function buildProvenance(
+  doc: AnalysedDocument,
+  version: number,
+  written: StoredResource[],
+  receivedAt: Date,
+  submitter: Submitter,
+  contentHash: string,
+  mapping: string | undefined,
+  bundleId: string,
+): AnyResource & { id: string } {
+  return {
+    resourceType: 'Provenance',
+    id: deterministicId(`${doc.documentKey}|version|${String(version)}|Provenance`),
+    target: written.map((s) => ({ reference: `${s.type}/${s.id}/_history/${String(s.versionId)}` })),
+    recorded: receivedAt.toISOString(),
+    ...(mapping ? { policy: [`${BASE}/mapping/${mapping}`] } : {}),
+    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: version === 1 ? 'CREATE' : 'UPDATE' }] },
+    agent: [
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'custodian' }] },
+        who: { identifier: { system: SYSTEM.sor, value: doc.senderSor } },
+      },
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'performer' }] },
+        who: { identifier: { system: 'urn:sektorbro:client-id', value: submitter.clientId } },
+      },
+    ],
+    entity: [
+      // The verbatim payload, kept in the ingest record under this hash.
+      { role: 'source', what: { identifier: { system: 'urn:sektorbro:payload-sha256', value: contentHash } } },
+      { role: 'source', what: { reference: `Bundle/${bundleId}` } },
+    ],
+  };
+}
+
+function answerBody(reference: StoredResource, warnings: Issue[]): Record<string, unknown> {
+  const outcome: fhir4.OperationOutcome = {
+    resourceType: 'OperationOutcome',
+    id: 'outcome',
+    issue: (warnings.length > 0 ? warnings : [{ severity: 'information', code: 'informational', diagnostics: 'Document accepted' } as Issue]).map((i) => ({
+      severity: i.severity,
+      code: i.code,
+      diagnostics: i.diagnostics,
+      ...(i.expression ? { expression: i.expression } : {}),
+    })),
+  };
+  return {
+    ...reference.resource,
+    contained: [outcome],
+    extension: [...((reference.resource?.extension ?? []) as fhir4.Extension[]), { url: OUTCOME_EXT, valueReference: { reference: '#outcome' } }],
+  };
+}
+
+/** Equal FHIR content, ignoring `meta` (the store's) and key order (jsonb reorders keys). */
+function sameContent(a: AnyResource, b: AnyResource): boolean {
+  const { meta: _a, ...ra } = a;
+  const { meta: _b, ...rb } = b;
+  return stableStringify(ra) === stableStringify(rb);
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
