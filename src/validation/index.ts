@@ -1,6 +1,10 @@
 /**
- * Base FHIR R4 validation: structure (HL7 JSON schema via ajv), base StructureDefinitions (Medplum) and
- * calendar-valid dates. Pure: everything is loaded once by `createValidator()`, `validate()` does no I/O.
+ * FHIR R4 validation. Base R4: structure (HL7 JSON schema via ajv), base StructureDefinitions (Medplum) and
+ * calendar-valid dates. Profiles from the profiles folder (docs/documents.md): Medplum against the root
+ * resource's profile, plus the profile checker (cardinality below BackboneElements and in slices, fixed and
+ * pattern values, slicing, required bindings to local ValueSets, the invariants profiles add, evaluated with
+ * fhirpath.js), each Bundle entry against the profiles it declares, and references that must resolve inside
+ * document and message Bundles. Pure: everything is loaded once by `createValidator()`; `validate()` does no I/O.
  */
 export { createValidator, MAX_ISSUES } from './validator.ts';
-export type { ValidateOptions, Validator } from './validator.ts';
+export type { ValidateOptions, Validator, ValidatorOptions } from './validator.ts';

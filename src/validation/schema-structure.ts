@@ -63,6 +63,7 @@ export function loadSchemaStructure(): SchemaStructure {
       definition.type = 'object';
     }
   }
+  correctR4Schema(schema);
   const ajv = new Ajv({ strict: false, allErrors: true, discriminator: true });
   ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as AnySchemaObject);
   ajv.addSchema(schema);
@@ -89,6 +90,66 @@ export function loadSchemaStructure(): SchemaStructure {
       return toIssues(resourceType, (validate.errors ?? []) as DefinedError[]);
     },
   };
+}
+
+/** FHIR versions of the R4 (4.0.1) `FHIRVersion` code system; the schema file stops at 4.0.0. */
+const FHIR_VERSIONS_ADDED_IN_4_0_1 = ['4.0.1'];
+
+/**
+ * Fixes three faults of the schema file that reject valid R4 (each seen on the R4 spec examples):
+ * - `fhirVersion` enums lack `4.0.1`, the version of R4 itself;
+ * - the FHIR regexes use XML Schema semantics, where `\s` is only space, tab, CR and LF; under JavaScript
+ *   semantics `\s` also matches NO-BREAK SPACE and other Unicode spaces, so `string`/`markdown`/`code` values
+ *   holding U+00A0 fail (https://hl7.org/fhir/R4/datatypes.html#primitive);
+ * - `canonical` elements have no `_name` sibling, although every primitive may carry extensions in JSON
+ *   (https://hl7.org/fhir/R4/json.html#primitive).
+ */
+function correctR4Schema(schema: FhirJsonSchema): void {
+  const primitiveTypes = new Set(Object.entries(schema.definitions).filter(([, d]) => d.properties === undefined).map(([name]) => name));
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (typeof node !== 'object' || node === null) {
+      return;
+    }
+    const record = node as Record<string, unknown>;
+    if (typeof record.pattern === 'string') {
+      record.pattern = toXmlSchemaWhitespace(record.pattern);
+    }
+    Object.values(record).forEach(visit);
+  };
+  visit(schema.definitions);
+  for (const definition of Object.values(schema.definitions)) {
+    const properties = definition.properties as Record<string, Record<string, unknown>> | undefined;
+    if (properties === undefined) {
+      continue;
+    }
+    const fhirVersion = properties.fhirVersion;
+    if (Array.isArray(fhirVersion?.enum)) {
+      fhirVersion.enum = [...new Set([...(fhirVersion.enum as unknown[]), ...FHIR_VERSIONS_ADDED_IN_4_0_1])];
+    }
+    for (const [name, property] of Object.entries(properties)) {
+      const target = refName(property.$ref) ?? refName((property.items as { $ref?: unknown } | undefined)?.$ref);
+      if (target === 'canonical' && primitiveTypes.has(target) && properties[`_${name}`] === undefined) {
+        properties[`_${name}`] = property.items === undefined ? { $ref: '#/definitions/Element' } : { type: 'array', items: { $ref: '#/definitions/Element' } };
+      }
+    }
+  }
+}
+
+function refName(ref: unknown): string | undefined {
+  return typeof ref === 'string' ? ref.slice(ref.lastIndexOf('/') + 1) : undefined;
+}
+
+/** Rewrites `\s`/`\S` to the XML Schema whitespace set; `[ \r\n\t\S]` (any character there) becomes `[\s\S]`. */
+export function toXmlSchemaWhitespace(pattern: string): string {
+  return pattern
+    .replaceAll('[ \\r\\n\\t\\S]', '[\\s\\S]')
+    .replaceAll('[^\\s]', '[^ \\t\\n\\r]')
+    .replace(/\\s(?![^[]*\])/g, '[ \\t\\n\\r]')
+    .replace(/\\S(?![^[]*\])/g, '[^ \\t\\n\\r]');
 }
 
 /**

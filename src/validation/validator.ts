@@ -1,23 +1,53 @@
 import type { Issue } from '../shared/index.ts';
-import { checkBaseDefinitions, loadBaseDefinitions } from './base-definitions.ts';
+import { checkBaseDefinitions, baseConstraintsOf, isBaseType, loadBaseDefinitions } from './base-definitions.ts';
+import { checkBundleReferences } from './bundle-references.ts';
 import { buildDateFieldIndex, checkCalendarDates } from './calendar-dates.ts';
 import type { DateFieldIndex } from './calendar-dates.ts';
 import { isWithin, toTokens } from './expression.ts';
+import { loadProfileRegistry } from './profile-registry.ts';
+import type { ProfileRegistry } from './profile-registry.ts';
+import { checkProfiles } from './profile-validation.ts';
+import type { UnresolvedReferenceSeverity } from './profile-validation.ts';
 import { loadSchemaStructure } from './schema-structure.ts';
 import type { LocatedIssue, SchemaStructure } from './schema-structure.ts';
 
 export interface ValidateOptions {
   /** The resource type the request addresses (the URL's type); the body must match it. */
   readonly resourceType?: string;
+  /**
+   * Canonical URL of a profile the resource must conform to (`$validate?profile=`), in addition to the
+   * profiles it declares in `meta.profile`. An unknown URL is an error.
+   */
+  readonly profile?: string;
 }
 
-/** Base FHIR R4 validation, loaded once at start-up. */
+export interface ValidatorOptions {
+  /** Folder of StructureDefinitions (with snapshots), CodeSystems and ValueSets; only its top level is read. */
+  readonly profilesDir?: string;
+  /** More conformance resources, as parsed JSON (tests, or packages loaded elsewhere). */
+  readonly extraProfiles?: readonly unknown[];
+  /**
+   * Severity of a reference that does not resolve inside a document or message Bundle. Defaults: `error` in a
+   * document (it must be self-contained), `warning` in a message (MedCom messages point at historic resources).
+   */
+  readonly unresolvedReferences?: Partial<UnresolvedReferenceSeverity>;
+}
+
+/** FHIR R4 validation, base and profiles, loaded once at start-up. */
 export interface Validator {
   /** The 146 R4 resource types. */
   readonly knownResourceTypes: ReadonlySet<string>;
+  /** Profiles held, by canonical URL. */
+  readonly profiles: ReadonlyMap<string, fhir4.StructureDefinition>;
+  /** Every loaded StructureDefinition, CodeSystem and ValueSet, for the HTTP layer to serve. */
+  readonly conformanceResources: readonly fhir4.Resource[];
+  /** Milliseconds `createValidator` took (schema compile, Medplum index, profiles). */
+  readonly startupMs: number;
   /**
-   * Validates `resource` against base R4. Never throws for bad input: returns the issues, and
-   * `hasErrors(issues)` decides. Diagnostics carry element names and spec text, never payload values.
+   * Validates `resource` against base R4, `opts.profile` and the profiles it declares (for a Bundle, also each
+   * entry's declared profiles), and checks that references in a document or message Bundle resolve inside it.
+   * Never throws for bad input: returns the issues, and `hasErrors(issues)` decides. Diagnostics carry element
+   * names and spec text, never payload values.
    */
   validate(resource: unknown, opts?: ValidateOptions): Issue[];
 }
@@ -25,28 +55,46 @@ export interface Validator {
 /** Caps the OperationOutcome a hostile or badly broken Bundle can produce. */
 export const MAX_ISSUES = 100;
 
+const DEFAULT_UNRESOLVED: UnresolvedReferenceSeverity = { document: 'error', message: 'warning' };
+
 /**
  * Loads and compiles everything up front (R4 JSON schema for every resource type, Medplum's R4 definitions,
- * the date field index) so a broken install fails at start-up and the first request is not slow.
- * Synchronous: all inputs are files in node_modules. Medplum's type index is process-wide.
+ * the date field index, the profiles folder) so a broken install or profile fails at start-up and the first
+ * request is not slow. Synchronous: all inputs are local files. Medplum's type index is process-wide.
  */
-export function createValidator(): Validator {
+export function createValidator(opts: ValidatorOptions = {}): Validator {
+  const started = performance.now();
+  const baseSchemas = loadBaseDefinitions();
+  // Profiles before the ~1 s schema compile, so a broken profile stops start-up at once.
+  const registry = loadProfileRegistry(opts.profilesDir, opts.extraProfiles, { isBaseType, constraints: baseConstraintsOf(baseSchemas) });
   const structure = loadSchemaStructure();
-  const dateFields = buildDateFieldIndex(loadBaseDefinitions());
+  const dateFields = buildDateFieldIndex(baseSchemas);
+  const unresolved: UnresolvedReferenceSeverity = { ...DEFAULT_UNRESOLVED, ...opts.unresolvedReferences };
   return {
     knownResourceTypes: structure.resourceTypes,
-    validate: (resource, opts) => validate(structure, dateFields, resource, opts),
+    profiles: registry.profiles,
+    conformanceResources: registry.conformanceResources,
+    startupMs: Math.round(performance.now() - started),
+    validate: (resource, validateOpts) => validate({ structure, dateFields, registry, unresolved }, resource, validateOpts),
   };
 }
 
-function validate(structure: SchemaStructure, dateFields: DateFieldIndex, input: unknown, opts?: ValidateOptions): Issue[] {
+interface Loaded {
+  readonly structure: SchemaStructure;
+  readonly dateFields: DateFieldIndex;
+  readonly registry: ProfileRegistry;
+  readonly unresolved: UnresolvedReferenceSeverity;
+}
+
+function validate(loaded: Loaded, input: unknown, opts?: ValidateOptions): Issue[] {
+  const { structure, dateFields, registry } = loaded;
   const shape = checkShape(structure.resourceTypes, input, opts);
   if (!shape.ok) {
     return [shape.issue];
   }
   const { resource, resourceType } = shape;
-  // Medplum runs even when the schema found errors: the schema misses required primitives and choice
-  // elements, and a rejected message should name all its faults at once.
+  // Medplum and the profile checks run even when the schema found errors: the schema misses required
+  // primitives and choice elements, and a rejected message should name all its faults at once.
   const structural = structure.check(resource, resourceType);
   const scopes = structural.map((s) => toTokens(s.scope));
   const isNew = (issue: Issue): boolean => {
@@ -57,10 +105,17 @@ function validate(structure: SchemaStructure, dateFields: DateFieldIndex, input:
     const tokens = toTokens(expression);
     return !scopes.some((scope) => isWithin(tokens, scope));
   };
+  const profiled = checkProfiles(registry, resource, resourceType, structure.resourceTypes, opts?.profile);
+  // A Medplum run against a profile of the root includes every base check, so the base run would repeat it.
+  const base = profiled.rootCoveredByMedplum ? [] : checkBaseDefinitions(resource, structure.resourceTypes);
+  const references =
+    resourceType === 'Bundle' && (resource.type === 'document' || resource.type === 'message')
+      ? checkBundleReferences(resource, profiled.bundleIndex, resource.type === 'document' ? loaded.unresolved.document : loaded.unresolved.message)
+      : [];
   const issues = [
     ...structural.map((s: LocatedIssue) => s.issue),
-    ...deduplicate(checkBaseDefinitions(resource, structure.resourceTypes)).filter(isNew),
-    ...checkCalendarDates(dateFields, resource, resourceType).filter(isNew),
+    ...profiled.selection,
+    ...deduplicate([...base, ...profiled.issues, ...references, ...checkCalendarDates(dateFields, resource, resourceType)]).filter(isNew),
   ];
   return capped(issues);
 }
@@ -124,3 +179,4 @@ function capped(issues: Issue[]): Issue[] {
     { severity: 'warning', code: 'too-long', diagnostics: `${omitted} further issues omitted` },
   ];
 }
+

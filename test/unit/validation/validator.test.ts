@@ -228,6 +228,34 @@ describe('validator.validate: calendar dates', () => {
   });
 });
 
+describe('validator.validate: faults of the schema file and Medplum corrected (seen on R4 spec examples)', () => {
+  it('when a CapabilityStatement declares fhirVersion 4.0.1, then it is valid (the schema file stops at 4.0.0)', () => {
+    const capability = { resourceType: 'CapabilityStatement', status: 'active', date: '2024-01-01', kind: 'instance', fhirVersion: '4.0.1', format: ['json'], implementation: { description: 'x' }, rest: [{ mode: 'server' }] };
+    expect(validator.validate(capability)).toEqual([]);
+  });
+
+  it('when a string or code holds a NO-BREAK SPACE, then it is valid (FHIR regexes use XML Schema whitespace)', () => {
+    const patient = { resourceType: 'Patient', name: [{ text: 'Anna\u00a0Hansen' }], contact: [{ name: { family: 'x' }, relationship: [{ coding: [{ code: 'CHEST\u00a0' }] }] }] };
+    expect(validator.validate(patient)).toEqual([]);
+  });
+
+  it('when a string holds only ordinary whitespace, then it is still invalid', () => {
+    expect(hasErrors(validator.validate({ resourceType: 'Patient', name: [{ text: ' \t ' }] }))).toBe(true);
+  });
+
+  it('when a canonical element carries extensions in its _name sibling, then it is valid', () => {
+    const questionnaire = { resourceType: 'Questionnaire', status: 'draft', derivedFrom: ['http://example.org/Questionnaire/q'], _derivedFrom: [{ extension: [{ url: 'urn:x', valueString: 'y' }] }] };
+    expect(validator.validate(questionnaire)).toEqual([]);
+  });
+
+  it('when base64Binary is wrapped with whitespace, then it is valid; when it is not base64, then it is invalid', () => {
+    expect(validator.validate({ resourceType: 'Binary', contentType: 'text/plain', data: 'SGVs\nbG8g\r\nd29y bGQ=' })).toEqual([]);
+    expect(validator.validate({ resourceType: 'Binary', contentType: 'text/plain', data: 'SGVs*bG8=' })).toEqual([
+      { severity: 'error', code: 'value', diagnostics: 'Invalid base64Binary format', expression: ['Binary.data'] },
+    ]);
+  });
+});
+
 describe('validator.validate: diagnostics never carry payload', () => {
   it('when an unknown key looks like a CPR number, then neither the message nor the expression repeats it', () => {
     const issues = validator.validate({ resourceType: 'Patient', '2509479989': 'x' });
