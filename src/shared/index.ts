@@ -4,3 +4,4 @@ export * from './context.ts';
 export * from './clock.ts';
 export * from './logger.ts';
 export * from './fhir.ts';
+export * from './ids.ts';
