@@ -1,12 +1,37 @@
 import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadClients } from './auth/index.ts';
 import type { Config } from './config/index.ts';
 import { openQueue, type JobQueue } from './delivery/index.ts';
 import { createApp } from './http/index.ts';
+import { loadMappings, type MappingRegistry } from './mapping/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createValidator } from './validation/index.ts';
+import { createValidator, type Validator } from './validation/index.ts';
+
+/** Profiles, code systems and value sets, loaded and checked at start-up (docs/documents.md). */
+export const PROFILES_DIR = fileURLToPath(new URL('../profiles/', import.meta.url));
+/** Declarative OIOXML mappings, loaded and checked against the profiles at start-up. */
+export const OIOXML_MAPPINGS_DIR = fileURLToPath(new URL('../mappings/medcom-oioxml/', import.meta.url));
+
+/**
+ * MedCom's published CareCommunication message profiles, the target of the XDIS91 mapping. They are
+ * checked against MedCom's own packages once those are loaded with MedCom messaging.
+ * TODO(#5): take these from the loaded MedCom packages instead of naming them here.
+ */
+const MEDCOM_CARECOMMUNICATION_PROFILES = [
+  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-message',
+  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-messageHeader',
+  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-communication',
+  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-provenance',
+  'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-organization',
+  'http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-patient',
+];
+
+/** Loads the OIOXML mapping specs, checking every profile they target is one the gateway knows. */
+export const loadOioxmlMappings = (validator: Validator): MappingRegistry =>
+  loadMappings(OIOXML_MAPPINGS_DIR, { knownProfiles: [...validator.profiles.keys(), ...MEDCOM_CARECOMMUNICATION_PROFILES] });
 
 export interface Gateway {
   url: string;
@@ -23,14 +48,16 @@ export interface Gateway {
  */
 export async function startGateway(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Gateway> {
   const clients = loadClients({ clientsFile: config.auth.clientsFile, demoClients: config.auth.demoClients, production: config.nodeEnv === 'production' });
-  const validator = createValidator();
+  const validator = createValidator({ profilesDir: PROFILES_DIR });
+  logger.info('validator.loaded', { profiles: validator.profiles.size, startupMs: validator.startupMs });
+  const mappings = loadOioxmlMappings(validator);
   const store = await openStore(
     config.storage.kind === 'postgres' ? { kind: 'postgres', url: config.storage.url } : { kind: 'pglite', dataDir: config.storage.dataDir },
     { logger, clock },
   );
   const queue = openQueue(config.queue);
   let accepting = true;
-  const app = createApp({ config, logger, clock, store, queue, validator, clients, isAcceptingTraffic: () => accepting });
+  const app = createApp({ config, logger, clock, store, queue, validator, mappings, clients, isAcceptingTraffic: () => accepting });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => { resolve(s); });
     s.once('error', reject);

@@ -8,6 +8,7 @@ import { requestContext } from './middleware.ts';
 import { adminRouter } from './routes/admin.routes.ts';
 import { fhirRouter } from './routes/fhir.routes.ts';
 import { healthRouter } from './routes/health.routes.ts';
+import { ingestRouter } from './routes/ingest.routes.ts';
 import { oauthRouter } from './routes/oauth.routes.ts';
 
 /** The express application: thin routes over the capabilities, one error handler at the end. */
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use('/oauth', oauthRouter(deps));
   app.use('/fhir', fhirRouter(deps, auditor));
+  app.use('/ingest', ingestRouter(deps, auditor));
   app.use('/api', adminRouter(deps));
   app.use((req, _res, next) => {
     next(new GatewayError('http.no-route', 404, [{ severity: 'error', code: 'not-found', diagnostics: `No route for ${req.method} ${req.path}` }]));

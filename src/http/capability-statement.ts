@@ -1,5 +1,6 @@
 import { describeSearchParameters, STORED_TYPES } from '../store/index.ts';
 import { REGISTRY_TYPES } from '../auth/index.ts';
+import { CONFORMANCE_TYPES } from './routes/conformance.routes.ts';
 
 const VERSION = '0.1.0';
 
@@ -20,7 +21,9 @@ export function buildSmartConfiguration(publicBaseUrl: string): Record<string, u
  * The CapabilityStatement: only what really works. Types, interactions and search parameters
  * come from the same registries the server runs on, so this cannot drift from behaviour.
  */
-export function buildCapabilityStatement(publicBaseUrl: string): fhir4.CapabilityStatement {
+export function buildCapabilityStatement(publicBaseUrl: string, profiles: ReadonlyMap<string, fhir4.StructureDefinition>): fhir4.CapabilityStatement {
+  const profilesOf = (type: string): string[] =>
+    [...profiles.values()].filter((p) => p.type === type && p.kind === 'resource' && !p.abstract).map((p) => p.url).sort();
   const interactions = (codes: fhir4.CapabilityStatementRestResourceInteraction['code'][]) => codes.map((code) => ({ code }));
   const resources: fhir4.CapabilityStatementRestResource[] = STORED_TYPES.map((type) => ({
     type,
@@ -39,7 +42,20 @@ export function buildCapabilityStatement(publicBaseUrl: string): fhir4.Capabilit
       { name: '_count', type: 'number', documentation: 'Page size; follow the next link for more.' },
     ],
     operation: [{ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' }],
+    ...(profilesOf(type).length > 0 ? { supportedProfile: profilesOf(type) } : {}),
   }));
+  for (const type of CONFORMANCE_TYPES) {
+    resources.push({
+      type,
+      documentation: 'The profiles, code systems and value sets Sektorbro validates with (profiles/), read-only.',
+      interaction: interactions(['read', 'search-type']),
+      searchParam: [
+        { name: 'url', type: 'uri', documentation: 'Canonical URL' },
+        { name: '_id', type: 'token', documentation: 'Logical id' },
+        { name: 'name', type: 'string', documentation: 'Computer-friendly name (starts with)' },
+      ],
+    });
+  }
   resources.push({
     type: 'AuditEvent',
     documentation: 'The audit trail of every access to patient data, kept apart from the resource tables. Admin only.',

@@ -1,6 +1,7 @@
 import type { ClientRegistry } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
 import type { JobQueue } from '../delivery/index.ts';
+import type { MappingRegistry } from '../mapping/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
 import type { Validator } from '../validation/index.ts';
@@ -13,6 +14,7 @@ export interface AppDeps {
   store: Store;
   queue: JobQueue;
   validator: Validator;
+  mappings: MappingRegistry;
   clients: ClientRegistry;
   /** False once shutdown has begun: readiness answers 503 so load balancers drain us. */
   isAcceptingTraffic: () => boolean;

@@ -1,13 +1,4 @@
-import { v5 as uuidv5 } from 'uuid';
-
-/** Namespace for Sektorbro's name-based ids (docs/documents.md, "Deterministic ids"). */
-export const SEKTORBRO_NAMESPACE = '6f1b3c2e-2f8a-5c7d-9a41-3e0b5d8c7a10';
-
-/**
- * Ids derived from source identifiers, so that ingesting the same thing twice is an upsert and
- * never a duplicate (FHIR-Converter's lesson; random ids are how peers duplicate on re-ingest).
- */
-export const deterministicId = (name: string): string => uuidv5(name, SEKTORBRO_NAMESPACE);
+import { deterministicId } from '../shared/index.ts';
 
 const CPR_SYSTEMS = ['urn:oid:1.2.208.176.1.2', 'urn:oid:1.2.208.176.1.6.1.1'];
 const D_ECPR_PREFIX = 'urn:oid:1.2.208.176.1.6.1.3';

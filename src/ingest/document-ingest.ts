@@ -8,10 +8,12 @@ import {
   type AnyResource,
   type Clock,
   type Issue,
+  deterministicId,
 } from '../shared/index.ts';
 import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/index.ts';
+import { isGlnSystem } from '../medcom/index.ts';
 import type { Validator } from '../validation/index.ts';
-import { deterministicId, idForEntry } from './deterministic-ids.ts';
+import { idForEntry } from './deterministic-ids.ts';
 import { EntryIndex, rewriteReferences, unprocessableAt, type BundleEntry } from './document-bundle.ts';
 
 const BASE = 'http://sektorbro.dk/fhir';
@@ -40,6 +42,8 @@ export interface Payload {
   format: DocumentRecord['format'];
   /** `<mapping id>|<version>` when the Bundle was mapped from a legacy format. */
   mapping?: string | undefined;
+  /** Warnings from before validation (e.g. input the mapping did not use), answered with the rest. */
+  issues?: readonly Issue[] | undefined;
 }
 
 export interface IngestResult {
@@ -74,11 +78,12 @@ export async function ingestDocument(
   submitter: Submitter,
   audit: (tx: StoreTx, entities: string[]) => Promise<void>,
 ): Promise<IngestResult> {
+  input = normaliseGlnSystems(input);
   const issues = deps.validator.validate(input, { resourceType: 'Bundle' });
   if (hasErrors(issues)) throw unprocessable(issues);
   if (!isResourceLike(input)) throw unprocessableAt('Bundle', 'A document Bundle is expected');
   const doc = analyse(input);
-  const warnings = issues.filter((i) => i.severity === 'warning' || i.severity === 'information');
+  const warnings = [...(payload.issues ?? []), ...issues].filter((i) => i.severity === 'warning' || i.severity === 'information');
 
   if (!submitter.mayActForAnySender && doc.senderSor !== submitter.org) {
     throw forbidden(
@@ -401,4 +406,16 @@ function stableStringify(v: unknown): string {
     return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
+}
+
+/**
+ * GLNs arrive as `https://www.gs1.org/gln`, `http://www.gs1.org/gln` (DK Core >= 3.5.0) or
+ * `urn:oid:1.3.88`; Sektorbro stores one form (domain.md §5). The payload bytes keep what was sent.
+ */
+function normaliseGlnSystems(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(normaliseGlnSystems);
+  if (typeof node !== 'object' || node === null) return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = k === 'system' && isGlnSystem(v) ? SYSTEM.gln : normaliseGlnSystems(v);
+  return out;
 }

@@ -1,4 +1,3 @@
 /** Ingest: accept documents (and later MedCom messages), validate, store with provenance, answer. */
 export { ingestDocument, DOCUMENT_TYPES, bundleProfileOf } from './document-ingest.ts';
 export type { DocumentIngestDeps, DocumentType, IngestResult, Payload, Submitter } from './document-ingest.ts';
-export { deterministicId, SEKTORBRO_NAMESPACE } from './deterministic-ids.ts';

@@ -4,6 +4,8 @@ import request from 'supertest';
 import { demoSecretFor, loadClients } from '../../src/auth/index.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { openQueue } from '../../src/delivery/index.ts';
+import { loadOioxmlMappings, PROFILES_DIR } from '../../src/gateway.ts';
+import type { MappingRegistry } from '../../src/mapping/index.ts';
 import { createApp } from '../../src/http/index.ts';
 import { createLogger, systemClock, type Clock } from '../../src/shared/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -11,8 +13,10 @@ import { createValidator, type Validator } from '../../src/validation/index.ts';
 import { openTestStore, type TestBackend } from './store.ts';
 
 let validator: Validator | undefined;
+let mappings: MappingRegistry | undefined;
 /** The validator compiles the R4 schema (seconds); one per test process is enough. */
-export const sharedValidator = (): Validator => (validator ??= createValidator());
+export const sharedValidator = (): Validator => (validator ??= createValidator({ profilesDir: PROFILES_DIR }));
+const sharedMappings = (): MappingRegistry => (mappings ??= loadOioxmlMappings(sharedValidator()));
 
 export interface TestApp {
   app: Express;
@@ -36,7 +40,7 @@ export async function startTestApp(backend: TestBackend, env: Record<string, str
   const queue = openQueue({ kind: 'inprocess' });
   const clients = loadClients({ clientsFile: undefined, demoClients: true, production: false });
   const app = createApp({
-    config, logger, clock, store: testStore.store, queue, validator: sharedValidator(), clients, isAcceptingTraffic: () => true,
+    config, logger, clock, store: testStore.store, queue, validator: sharedValidator(), mappings: sharedMappings(), clients, isAcceptingTraffic: () => true,
   });
   return {
     app,

@@ -29,6 +29,7 @@ import { FHIR_JSON } from '../error-handler.ts';
 import { assertJsonContentType, parseJsonBody } from '../json-body.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
 import { buildCapabilityStatement } from '../capability-statement.ts';
+import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
 
 /** Parameters any FHIR server accepts that say nothing about what to find. */
 const FORMAT_PARAMS = new Set(['_format', '_pretty', '_summary_not_supported_placeholder']);
@@ -43,7 +44,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
   const rawBody = express.raw({ type: () => true, limit: config.limits.bodyBytes });
   const formBody = express.raw({ type: 'application/x-www-form-urlencoded', limit: config.limits.bodyBytes });
 
-  const capability = buildCapabilityStatement(config.publicBaseUrl);
+  const capability = buildCapabilityStatement(config.publicBaseUrl, validator.profiles);
   router.get('/metadata', (_req, res) => {
     res.type(FHIR_JSON).send(JSON.stringify(capability));
   });
@@ -55,6 +56,12 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
   });
   router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: deps.clients, clock: deps.clock }));
   router.use(rateLimitPerClient(config.limits.rateLimitPerMinute));
+  router.use((req, res, next) => {
+    // Conformance resources are not patient data: no audit record for them.
+    if (CONFORMANCE_TYPES.some((t) => req.path === `/${t}` || req.path.startsWith(`/${t}/`))) res.locals.auditIntent = undefined;
+    next();
+  });
+  router.use(conformanceRouter(validator, config.publicBaseUrl));
 
   const resolveType = (raw: unknown): string => {
     const type = typeof raw === 'string' ? raw : undefined;
@@ -223,7 +230,8 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     }
     setAuditIntent(res, { action: 'E', interaction: 'operation', resourceType: type, entities: [], query: '$validate' });
     const resource = unwrapParameters(readJson(req));
-    const issues = validator.validate(resource, { resourceType: type });
+    const profile = new URLSearchParams(req.originalUrl.split('?')[1] ?? '').get('profile') ?? undefined;
+    const issues = validator.validate(resource, { resourceType: type, ...(profile ? { profile } : {}) });
     await auditor.success(res, 200, []);
     const outcome = toOperationOutcome(
       issues.length > 0 ? issues : [{ severity: 'information', code: 'informational', diagnostics: 'No issues found' }],

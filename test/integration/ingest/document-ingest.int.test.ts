@@ -55,6 +55,16 @@ describe.each(BACKENDS)('document ingest on $name', (backend) => {
     expect((provenance.body as Bundle).entry?.some((e) => JSON.stringify(e.resource.target).includes(ref.id))).toBe(true);
   });
 
+  it('when a GLN comes in the http:// spelling of DK Core 3.5, then it is accepted and stored in the one https:// form', async () => {
+    const doc = epikriseBundle({ letterId: 'doc-gln' });
+    const text = JSON.stringify(doc).replaceAll('https://www.gs1.org/gln', 'http://www.gs1.org/gln');
+    const res = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON).send(text);
+    expect(res.status).toBe(201);
+    const orgs = await get('/fhir/Organization?identifier=https://www.gs1.org/gln|5790000209354');
+    expect((orgs.body as Bundle).total).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(orgs.body)).not.toMatch(/http:\/\/www\.gs1\.org/);
+  });
+
   it('when an organisation not named in the document looks, then it sees nothing of it', async () => {
     const found = await get(`/fhir/DocumentReference?patient.identifier=${CPR}|${BRUNO_CPR}`, municipality);
     expect((found.body as Bundle).total).toBe(0);
@@ -123,6 +133,17 @@ describe.each(BACKENDS)('document ingest on $name', (backend) => {
     const r2 = await submit(dangling);
     expect(r2.status).toBe(422);
     expect(JSON.stringify(r2.body)).toMatch(/subject/);
+
+    const unknownProfile = epikriseBundle({ letterId: 'doc-p' });
+    unknownProfile.meta = { profile: ['http://sektorbro.dk/fhir/StructureDefinition/sektorbro-recept-bundle'] };
+    const r3 = await submit(unknownProfile);
+    expect(r3.status).toBe(422);
+    expect(JSON.stringify(r3.body)).toMatch(/meta\.profile/);
+
+    const noCpr = epikriseBundle({ letterId: 'doc-q' });
+    ((noCpr.entry as { resource: Record<string, unknown> }[])[1] as { resource: Record<string, unknown> }).resource.identifier = [];
+    const r4 = await submit(noCpr);
+    expect(r4.status).toBe(422);
 
     const broken = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON).send('{"resourceType":"Bundle","type":"document",');
     expect(broken.status).toBe(400);

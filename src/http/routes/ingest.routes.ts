@@ -1,0 +1,77 @@
+import express, { Router } from 'express';
+import { mayInteract, type Principal } from '../../auth/index.ts';
+import { ingestDocument } from '../../ingest/index.ts';
+import { descendantGlns, mapOioxml, parseOioxml } from '../../mapping/index.ts';
+import { GatewayError, SYSTEM, unsupportedMediaType } from '../../shared/index.ts';
+import { setAuditIntent, type Auditor } from '../audit.ts';
+import type { AppDeps } from '../deps.ts';
+import { FHIR_JSON } from '../error-handler.ts';
+import { authenticate, rateLimitPerClient } from '../middleware.ts';
+
+const XML_TYPES = new Set(['application/xml', 'text/xml']);
+
+/**
+ * `POST /ingest/oioxml`: legacy MedCom OIOXML letters (XDIS01, XDIS18, XDIS21, GGOP, XDIS91),
+ * parsed safely, mapped by the declarative specs in `mappings/` to the same profiles as the FHIR
+ * route, then stored exactly as a FHIR document would be.
+ */
+export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
+  const { config, store, validator, clock, clients, mappings } = deps;
+  const router = Router();
+  router.use((_req, res, next) => {
+    setAuditIntent(res, { action: 'C', interaction: 'create', resourceType: 'Bundle', entities: [], query: undefined });
+    next();
+  });
+  router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: clients, clock }));
+  router.use(rateLimitPerClient(config.limits.rateLimitPerMinute));
+
+  router.post('/oioxml', express.raw({ type: () => true, limit: config.limits.bodyBytes }), async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    mayInteract(principal, 'Bundle', 'c');
+    const mime = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!XML_TYPES.has(mime)) throw unsupportedMediaType(`Content-Type ${mime || '(none)'} is not accepted here; send application/xml`);
+    const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const doc = parseOioxml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth });
+    const sorByGln = await knownSors(deps, descendantGlns(doc));
+    const mapped = mapOioxml(mappings, doc, { receivedAt: clock.now(), sorForGln: (gln) => sorByGln.get(gln) });
+    if (mapped.bundle.type === 'message') {
+      // TODO(#5): store it through MedCom messaging, as a CareCommunication with its thread.
+      throw new GatewayError('ingest.message-not-stored', 422, [{
+        severity: 'error',
+        code: 'not-supported',
+        diagnostics: `${mapped.mappingId} was recognised and maps to a MedCom CareCommunication message; storing CareCommunication is not available yet, so nothing was stored`,
+      }]);
+    }
+    const result = await ingestDocument(
+      { store, validator, clock },
+      mapped.bundle,
+      { bytes, mediaType: mime, format: 'oioxml', mapping: `${mapped.mappingId}|${mapped.mappingVersion}`, issues: mapped.issues },
+      { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' },
+      (tx, entities) => auditor.success(res, 201, entities, tx.audit),
+    );
+    if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');
+    res.setHeader('Location', `${config.publicBaseUrl}/fhir/DocumentReference/${result.documentReferenceId}`);
+    res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
+  });
+  return router;
+}
+
+/**
+ * SOR codes for the GLNs (EAN location numbers) a letter names: OIOXML carries only GLNs, while
+ * Sektorbro's identities are SOR codes. Known from the registered clients' organisations and from
+ * registry Organizations that carry both identifiers.
+ */
+async function knownSors(deps: AppDeps, glns: readonly string[]): Promise<Map<string, string>> {
+  const map = new Map<string, string>();
+  for (const c of deps.clients.list()) if (c.org.gln) map.set(c.org.gln, c.org.sor);
+  for (const gln of new Set(glns)) {
+    if (map.has(gln)) continue;
+    const page = await deps.store.resources.search(
+      { type: 'Organization', criteria: [{ kind: 'token', param: 'identifier', values: [{ system: SYSTEM.gln, code: gln }] }], count: 2, total: false },
+      { kind: 'all' },
+    );
+    const sor = ((page.items[0]?.resource?.identifier ?? []) as fhir4.Identifier[]).find((i) => i.system === SYSTEM.sor)?.value;
+    if (sor) map.set(gln, sor);
+  }
+  return map;
+}
