@@ -69,6 +69,17 @@ function roleRefusal({ role }: Principal, resourceType: string, interaction: Int
   }
 }
 
+/**
+ * `$process-message`: hospitals, municipalities, GPs (for their own messages: ingest checks the sender),
+ * relays (for any sender they authenticated) and admin, with a scope to create Bundles. Quality staff send nothing.
+ */
+export function mayProcessMessage(principal: Principal): void {
+  if (!permits(principal.scopes, 'Bundle', 'c')) {
+    throw forbidden('The granted scopes do not permit submitting messages (needs system/Bundle.c)');
+  }
+  if (principal.role === 'quality') throw forbidden('Quality clients do not submit messages');
+}
+
 /** Which rows of `resourceType` the principal may see in searches and history. */
 export function accessFilterFor(principal: Principal, resourceType: string): AccessFilter {
   if (principal.role === 'admin' || isRegistryType(resourceType)) return { kind: 'all' };

@@ -29,8 +29,8 @@ export type ReadFile = (path: string, encoding: 'utf8') => string;
  */
 export const DEFAULT_SCOPES: Readonly<Record<Role, readonly string[]>> = {
   hospital: ['system/*.rs', 'system/Bundle.c'],
-  municipality: ['system/*.rs'],
-  gp: ['system/*.rs'],
+  municipality: ['system/*.rs', 'system/Bundle.c'],
+  gp: ['system/*.rs', 'system/Bundle.c'],
   quality: ['system/*.rs'],
   admin: ['system/*.cruds'],
   relay: ['system/Bundle.c'],

@@ -3,6 +3,12 @@ import { badRequest, unsupportedMediaType, GatewayError } from '../shared/index.
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json']);
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** `application/fhir+xml` or plain XML: MedCom messages travel as FHIR XML as often as JSON. */
+export function isXmlContentType(contentType: string | undefined): boolean {
+  const mime = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  return mime === 'application/fhir+xml' || mime === 'application/xml' || mime === 'text/xml';
+}
+
 /** Checks `Content-Type` is FHIR JSON (or plain JSON) in UTF-8; anything else is 415. */
 export function assertJsonContentType(contentType: string | undefined): void {
   if (!contentType) throw unsupportedMediaType('Content-Type is missing; send application/fhir+json');

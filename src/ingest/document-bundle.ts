@@ -1,4 +1,4 @@
-import { GatewayError, type AnyResource, type Issue } from '../shared/index.ts';
+import { GatewayError, SYSTEM, type AnyResource, type Issue } from '../shared/index.ts';
 
 export interface BundleEntry {
   index: number;
@@ -63,4 +63,16 @@ export function rewriteReferences(node: unknown, index: EntryIndex, newIds: Read
     }
   }
   return out;
+}
+
+/** Every SOR code anywhere in a document or message (organisations, a GP named by identifier, ...): they may read it. */
+export function collectSors(node: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 64 || typeof node !== 'object' || node === null) return;
+  if (Array.isArray(node)) {
+    for (const n of node) collectSors(n, into, depth + 1);
+    return;
+  }
+  const o = node as Record<string, unknown>;
+  if (o.system === SYSTEM.sor && typeof o.value === 'string' && /^\d+$/.test(o.value)) into.add(o.value);
+  for (const v of Object.values(o)) collectSors(v, into, depth + 1);
 }

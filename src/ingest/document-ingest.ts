@@ -14,7 +14,7 @@ import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/in
 import { isGlnSystem } from '../medcom/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
-import { EntryIndex, rewriteReferences, unprocessableAt, type BundleEntry } from './document-bundle.ts';
+import { collectSors, EntryIndex, rewriteReferences, unprocessableAt, type BundleEntry } from './document-bundle.ts';
 
 const BASE = 'http://sektorbro.dk/fhir';
 const DOCUMENT_TYPE_SYSTEM = `${BASE}/CodeSystem/sektorbro-document-type`;
@@ -272,18 +272,6 @@ function analyse(bundle: AnyResource): AnalysedDocument {
 function sorOf(org: AnyResource): string | undefined {
   const ids = (org.identifier ?? []) as fhir4.Identifier[];
   return ids.find((i) => i.system === SYSTEM.sor && i.value)?.value;
-}
-
-/** Every SOR code anywhere in the document (organisations, the GP in Patient.generalPractitioner, ...). */
-function collectSors(node: unknown, into: Set<string>, depth = 0): void {
-  if (depth > 64 || typeof node !== 'object' || node === null) return;
-  if (Array.isArray(node)) {
-    for (const n of node) collectSors(n, into, depth + 1);
-    return;
-  }
-  const o = node as Record<string, unknown>;
-  if (o.system === SYSTEM.sor && typeof o.value === 'string' && /^\d+$/.test(o.value)) into.add(o.value);
-  for (const v of Object.values(o)) collectSors(v, into, depth + 1);
 }
 
 async function supersedeReference(tx: StoreTx, id: string, write: { writerOrg: string; grantOrgs: string[] }): Promise<void> {

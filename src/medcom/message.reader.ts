@@ -109,7 +109,7 @@ export function readMessage(bundle: unknown): MedComMessage | MessageReadFailure
 
   const envelope: MessageEnvelope | undefined =
     bundleId !== undefined && headerId !== undefined && sender !== undefined && sourceEndpoint !== undefined
-      ? { kind, bundleId, headerId, sender, sourceEndpoint, provenance }
+      ? { kind, bundleId, headerId, sender, sourceEndpoint, provenance, receiver, receiverEndpoint }
       : undefined;
 
   if (
@@ -366,11 +366,16 @@ function readAckResponse(
   };
 }
 
-function readProvenance(entry: MessageEntry, issues: IssueList): ProvenanceLink | undefined {
+function readProvenance(entry: MessageEntry, issues: IssueList, resolver: EntryResolver): ProvenanceLink | undefined {
   const p = entry.resource;
   const x = entry.expression;
   const targets = asArray(p.target);
-  const target = idOfReference(referenceOf(targets[0]), 'MessageHeader');
+  // The current target may be the header's fullUrl (`urn:uuid:`, as converters emit); historic ones are `MessageHeader/<id>` and dangle.
+  const targetRef = referenceOf(targets[0]);
+  const resolved = resolver.resolve(targetRef);
+  const target = resolved?.resource.resourceType === 'MessageHeader' && typeof resolved.resource.id === 'string'
+    ? resolved.resource.id
+    : idOfReference(targetRef, 'MessageHeader');
   if (target === undefined) {
     issues.error('required', 'Provenance.target must reference a MessageHeader', `${x}.target`);
     return undefined;
@@ -422,9 +427,10 @@ function readProvenanceStack(
   kind: MessageKind | undefined,
   issues: IssueList,
 ): ProvenanceLink[] {
+  const resolver = new EntryResolver(entries);
   const links = entries
     .filter((e) => e.resource.resourceType === 'Provenance')
-    .map((e) => readProvenance(e, issues))
+    .map((e) => readProvenance(e, issues, resolver))
     .filter((l): l is ProvenanceLink => l !== undefined);
   if (!entries.some((e) => e.resource.resourceType === 'Provenance')) {
     issues.error('required', 'The message must carry at least one Provenance', 'Bundle.entry');

@@ -78,6 +78,9 @@ export interface MessageEnvelope {
   sourceEndpoint: string;
   /** Oldest first; the last one is the current Provenance (the one targeting this MessageHeader). */
   provenance: ProvenanceLink[];
+  /** The primary receiver, when it could be read: the organisation an Acknowledgement is sent from. */
+  receiver?: MessagingOrganization | undefined;
+  receiverEndpoint?: string | undefined;
 }
 
 /** A MedCom message Bundle read leniently: typed views of what matters, plus the warnings found. */

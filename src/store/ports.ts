@@ -163,10 +163,60 @@ export interface DocumentRepository {
   payload(id: string): Promise<Buffer | undefined>;
 }
 
+/** One received MedCom message, keyed by its MessageHeader.id (stable across resends). */
+export interface MessageRecord {
+  headerId: string;
+  bundleId: string;
+  kind: string | undefined;
+  status: 'processed' | 'rejected' | 'recorded';
+  senderSor: string | undefined;
+  clientId: string;
+  receivedAt: Date;
+  answerStatus: number;
+  /** The Acknowledgement Bundle (or OperationOutcome) as given: a duplicate gets it again, identical. */
+  answer: Record<string, unknown>;
+}
+
+export interface StayRecord {
+  key: string;
+  encounterId: string;
+  patientId: string;
+  /** The HospitalNotification reducer's state, as plain JSON. */
+  state: unknown;
+}
+
+/** A fact other capabilities consume (discharge, admission, leave, death, cancellation, correction). */
+export interface DomainEventRecord {
+  /** Deterministic, so a replayed message adds nothing. */
+  id: string;
+  type: string;
+  occurredAt: Date | undefined;
+  patientId: string;
+  stayKey: string;
+  departmentSor: string | undefined;
+  episodeOfCareId: string | undefined;
+  headerId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface MessageRepository {
+  /** Serialises concurrent handling of one message (or one stay) for the rest of the transaction. */
+  lock(key: string): Promise<void>;
+  findByHeader(headerId: string): Promise<MessageRecord | undefined>;
+  findByBundle(bundleId: string): Promise<MessageRecord | undefined>;
+  insert(record: MessageRecord, payload: Buffer, meta: { format: 'fhir-json' | 'fhir-xml' | 'oioxml'; mediaType: string }): Promise<void>;
+  stay(key: string): Promise<StayRecord | undefined>;
+  putStay(stay: StayRecord, at: Date): Promise<void>;
+  appendEvents(events: readonly DomainEventRecord[], at: Date): Promise<void>;
+  /** A patient's domain events in the order they were recorded. */
+  events(patientId: string): Promise<DomainEventRecord[]>;
+}
+
 export interface StoreTx {
   resources: ResourceRepository;
   audit: AuditRepository;
   documents: DocumentRepository;
+  messages: MessageRepository;
 }
 
 export interface Store extends StoreTx {

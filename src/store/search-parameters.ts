@@ -160,6 +160,7 @@ export const SEARCH_PARAMETERS: Readonly<Record<StoredType, readonly SearchParam
     typeParam('Bundle'),
   ],
   Communication: [
+    { name: 'category', type: 'token', paths: ['category'], documentation: 'Message category, e.g. the MedCom CareCommunication category (extended-care-responsibility, ...)' },
     identifier('Communication'),
     patient('Communication'),
     date('sent', 'sent', 'When the Communication was sent'),

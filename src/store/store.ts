@@ -3,6 +3,7 @@ import { createAuditRepository } from './audit.repository.ts';
 import { openPgliteDb, openPostgresDb } from './db.ts';
 import { createDocumentRepository } from './document.repository.ts';
 import { createJtiRepository } from './jti.repository.ts';
+import { createMessageRepository } from './message.repository.ts';
 import { runMigrations } from './migrate.ts';
 import type { Db, StorageOptions, Store, StoreTx } from './ports.ts';
 import { createResourceRepository } from './resource.repository.ts';
@@ -35,6 +36,7 @@ export async function openStore(options: StorageOptions, deps: StoreDeps): Promi
     resources: createResourceRepository(d, clock),
     audit: createAuditRepository(d),
     documents: createDocumentRepository(d),
+    messages: createMessageRepository(d),
   });
   return {
     kind: db.kind,

@@ -3,6 +3,7 @@ import {
   accessFilterFor,
   grantsForWrite,
   mayInteract,
+  mayProcessMessage,
   mayRead,
   type Interaction,
   type Principal,
@@ -22,11 +23,12 @@ import {
   type AnyResource,
 } from '../../shared/index.ts';
 import { parseSearch, STORED_TYPES, type Page, type StoredResource, type StoreTx } from '../../store/index.ts';
-import { ingestDocument } from '../../ingest/index.ts';
+import { ingestDocument, processMessage } from '../../ingest/index.ts';
+import { parseFhirXml } from '../../medcom/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { assertJsonContentType, parseJsonBody } from '../json-body.ts';
+import { assertJsonContentType, isXmlContentType, parseJsonBody } from '../json-body.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
 import { buildCapabilityStatement } from '../capability-statement.ts';
 import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
@@ -105,6 +107,27 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       entry: page.items.map((r) => ({ fullUrl: `${base}/AuditEvent/${r.id}`, resource: toAuditEvent(r), search: { mode: 'match' as const } })),
     });
   };
+
+  router.post('/$process-message', rawBody, async (req, res) => {
+    const principal = principalOf(res);
+    setAuditIntent(res, { action: 'C', interaction: 'operation', resourceType: 'Bundle', entities: [], query: '$process-message' });
+    mayProcessMessage(principal);
+    const contentType = req.header('content-type');
+    const xml = isXmlContentType(contentType);
+    const bytes = asBuffer(req.body);
+    const message: unknown = xml
+      ? parseFhirXml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth })
+      : readJson(req);
+    const result = await processMessage(
+      { store, validator, clock: deps.clock },
+      message,
+      { bytes, mediaType: contentType ?? FHIR_JSON, format: xml ? 'fhir-xml' : 'fhir-json' },
+      { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'relay' || principal.role === 'admin' },
+      (tx, entities) => auditor.success(res, 200, entities, tx.audit),
+    );
+    if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');
+    res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
+  });
 
   router.get('/:type', async (req, res) => {
     await search(req, res, []);

@@ -1,8 +1,8 @@
 import express, { Router } from 'express';
 import { mayInteract, type Principal } from '../../auth/index.ts';
-import { ingestDocument } from '../../ingest/index.ts';
+import { ingestDocument, processMessage } from '../../ingest/index.ts';
 import { descendantGlns, mapOioxml, parseOioxml } from '../../mapping/index.ts';
-import { GatewayError, SYSTEM, unsupportedMediaType } from '../../shared/index.ts';
+import { SYSTEM, unsupportedMediaType } from '../../shared/index.ts';
 import { setAuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
@@ -34,19 +34,25 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
     const doc = parseOioxml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth });
     const sorByGln = await knownSors(deps, descendantGlns(doc));
     const mapped = mapOioxml(mappings, doc, { receivedAt: clock.now(), sorForGln: (gln) => sorByGln.get(gln) });
+    const submitter = { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' };
     if (mapped.bundle.type === 'message') {
-      // TODO(#5): store it through MedCom messaging, as a CareCommunication with its thread.
-      throw new GatewayError('ingest.message-not-stored', 422, [{
-        severity: 'error',
-        code: 'not-supported',
-        diagnostics: `${mapped.mappingId} was recognised and maps to a MedCom CareCommunication message; storing CareCommunication is not available yet, so nothing was stored`,
-      }]);
+      // XDIS91 becomes a MedCom CareCommunication: stored as any received CareCommunication is, with its thread.
+      const message = await processMessage(
+        { store, validator, clock },
+        mapped.bundle,
+        { bytes, mediaType: mime, format: 'oioxml' },
+        { ...submitter, mayActForAnySender: submitter.mayActForAnySender || principal.role === 'relay' },
+        (tx, entities) => auditor.success(res, 201, entities, tx.audit),
+      );
+      if (message.replay) res.setHeader('X-Sektorbro-Replay', 'true');
+      res.status(message.status === 200 ? 201 : message.status).type(FHIR_JSON).send(JSON.stringify(message.body));
+      return;
     }
     const result = await ingestDocument(
       { store, validator, clock },
       mapped.bundle,
       { bytes, mediaType: mime, format: 'oioxml', mapping: `${mapped.mappingId}|${mapped.mappingVersion}`, issues: mapped.issues },
-      { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' },
+      submitter,
       (tx, entities) => auditor.success(res, 201, entities, tx.audit),
     );
     if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');

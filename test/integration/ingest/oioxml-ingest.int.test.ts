@@ -67,7 +67,7 @@ describe.each(BACKENDS)('POST /ingest/oioxml on $name', (backend) => {
     expect(JSON.stringify(unknown.body)).toMatch(/Recipe/);
   });
 
-  it('when an XDIS91 letter is sent, then it is recognised and mapped, and refused with a clear 422 until CareCommunication can be stored', async () => {
+  it('when an XDIS91 letter is sent, then it is stored as a MedCom CareCommunication, findable with its thread', async () => {
     // OIOXML names organisations by GLN; the registry gives their SOR codes (as in MedCom's own conversion).
     for (const [gln, sor, name] of [['5790001382445', '359001000016000', 'MedCom testcenter'], ['5790000121441', '328051000016008', 'Social og Sundhed Odense Kommune']]) {
       const org = { resourceType: 'Organization', identifier: [{ system: 'urn:oid:1.2.208.176.1.1', value: sor }, { system: 'https://www.gs1.org/gln', value: gln }], name };
@@ -76,8 +76,13 @@ describe.each(BACKENDS)('POST /ingest/oioxml on $name', (backend) => {
     }
     const xdis91 = readFileSync(examplePath('medcom', 'oioxml-xdis91-clinicalemail.xml'));
     const res = await submit(xdis91, 'application/xml', admin);
-    expect(res.status).toBe(422);
-    expect(JSON.stringify(res.body)).toMatch(/medcom-oioxml\.xdis91.*CareCommunication/);
+    expect(res.status, JSON.stringify((res.body as { entry: { resource: { resourceType: string } }[] }).entry.find((e) => e.resource.resourceType === 'OperationOutcome'))).toBe(201);
+    const communications = await request(t.app).get(`/fhir/Communication?patient.identifier=urn:oid:1.2.208.176.1.2|2512489996`).set('Authorization', `Bearer ${admin}`);
+    const found = communications.body as { total: number; entry: { resource: { payload: { contentString?: string }[] } }[] };
+    expect(found.total).toBe(1);
+    expect(found.entry[0]?.resource.payload.some((p) => p.contentString?.includes('Røntgen af hofte'))).toBe(true);
+    const again = await submit(xdis91, 'application/xml', admin);
+    expect(again.headers['x-sektorbro-replay']).toBe('true');
   });
 
   it('when the body is JSON, then 415', async () => {

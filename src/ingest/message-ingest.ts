@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import {
+  applyHospitalNotificationWithEvents,
+  buildAcknowledgement,
+  isReadFailure,
+  primaryEpisodeOfCareId,
+  readCareCommunication,
+  readHospitalNotification,
+  readMessage,
+  type MedComMessage,
+  type MessageEnvelope,
+  type StayDomainEvent,
+  type StayState,
+} from '../medcom/index.ts';
+import {
+  deterministicId,
+  forbidden,
+  GatewayError,
+  hasErrors,
+  type AnyResource,
+  type Clock,
+  type Issue,
+} from '../shared/index.ts';
+import type { DomainEventRecord, MessageRecord, Store, StoreTx } from '../store/index.ts';
+import type { Validator } from '../validation/index.ts';
+import { idForEntry } from './deterministic-ids.ts';
+import { collectSors, EntryIndex, rewriteReferences, type BundleEntry } from './document-bundle.ts';
+
+const LEAVE_EXTENSION = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension';
+
+export interface MessageIngestDeps {
+  store: Store;
+  validator: Validator;
+  clock: Clock;
+  /** Validation against MedCom's own published profiles, when loaded. */
+  validateMedCom?: ((bundle: unknown) => Issue[]) | undefined;
+}
+
+/** Who submits: the sender's own system, or a relay (a VANS provider) for any sender. */
+export interface MessageSubmitter {
+  clientId: string;
+  org: string;
+  mayActForAnySender: boolean;
+}
+
+export interface MessagePayload {
+  bytes: Buffer;
+  mediaType: string;
+  /** `oioxml`: a legacy XDIS91 letter mapped to a CareCommunication. */
+  format: 'fhir-json' | 'fhir-xml' | 'oioxml';
+}
+
+export interface MessageResult {
+  /** 200 with an `ok` acknowledgement (or for a recorded acknowledgement); 422 with a `fatal-error` one. */
+  status: number;
+  /** The Acknowledgement message Bundle, or an OperationOutcome when no acknowledgement is due. */
+  body: Record<string, unknown>;
+  replay: boolean;
+}
+
+/**
+ * `$process-message` for MedCom messages (medcom.md §6): reads the message leniently, checks it
+ * strictly, answers every message with an Acknowledgement (`ok`, or `fatal-error` naming what is
+ * wrong and where), never acknowledges an Acknowledgement, and de-duplicates on MessageHeader.id
+ * (governance 043): a repeated message gets the identical acknowledgement and changes nothing; a
+ * reused Bundle.id under a new MessageHeader.id is refused. Content is stored as FHIR resources in
+ * the same transaction as the message record, the stay state and the domain events.
+ */
+export async function processMessage(
+  deps: MessageIngestDeps,
+  input: unknown,
+  payload: MessagePayload,
+  submitter: MessageSubmitter,
+  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+): Promise<MessageResult> {
+  const read = readMessage(input);
+  if (isReadFailure(read)) {
+    if (!read.envelope) {
+      throw new GatewayError('medcom.unreadable', 400, read.issues.length > 0 ? read.issues : [{ severity: 'error', code: 'structure', diagnostics: 'Not a MedCom message Bundle' }]);
+    }
+    authorise(read.envelope, submitter);
+    if (read.envelope.kind === 'acknowledgement') {
+      throw new GatewayError('medcom.invalid-acknowledgement', 422, read.issues); // acknowledgements are never acknowledged
+    }
+    return reject(deps, read.envelope, read.issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), payload, submitter, audit);
+  }
+  const msg = read;
+  authorise(msg, submitter);
+
+  if (msg.kind === 'acknowledgement') return recordAcknowledgement(deps, msg, payload, submitter, audit);
+
+  const issues = [...deps.validator.validate(input, { resourceType: 'Bundle' }), ...(deps.validateMedCom?.(input) ?? [])];
+  if (hasErrors(issues)) return reject(deps, msg, issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), payload, submitter, audit);
+
+  const hn = msg.kind === 'hospital-notification' ? readHospitalNotification(msg) : undefined;
+  if (hn && 'issues' in hn) return reject(deps, msg, hn.issues, payload, submitter, audit);
+  const cc = msg.kind === 'care-communication' ? readCareCommunication(msg) : undefined;
+  if (cc && 'issues' in cc) return reject(deps, msg, cc.issues, payload, submitter, audit);
+
+  const now = deps.clock.now();
+  return deps.store.transaction(async (tx) => {
+    await tx.messages.lock(msg.headerId);
+    const replay = await replayOf(tx, msg, audit);
+    if (replay) return replay;
+    const reused = await tx.messages.findByBundle(msg.bundleId);
+    if (reused) {
+      return rejectInTx(tx, deps, msg, [
+        { severity: 'error', code: 'duplicate', diagnostics: 'Bundle.id was already used by a message with another MessageHeader.id; every send needs a new Bundle.id', expression: ['Bundle.id'] },
+      ], payload, submitter, audit);
+    }
+
+    const written = hn
+      ? await storeHospitalNotification(tx, msg, hn, now)
+      : await storeMessageResources(tx, msg);
+
+    const ack = buildAcknowledgement(msg, { code: 'ok' }, ackContext(msg, now));
+    await tx.messages.insert(
+      record(msg, 'processed', submitter, now, 200, ack as unknown as Record<string, unknown>),
+      payload.bytes,
+      { format: payload.format, mediaType: payload.mediaType },
+    );
+    await audit(tx, written);
+    return { status: 200, body: ack as unknown as Record<string, unknown>, replay: false };
+  });
+}
+
+function authorise(envelope: MessageEnvelope, submitter: MessageSubmitter): void {
+  if (!submitter.mayActForAnySender && envelope.sender.sor !== submitter.org) {
+    throw forbidden(`The message's sender (SOR ${envelope.sender.sor}) is not your organisation (SOR ${submitter.org}); only relays submit for other senders`);
+  }
+}
+
+async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: (tx: StoreTx, entities: string[]) => Promise<void>): Promise<MessageResult | undefined> {
+  const seen = await tx.messages.findByHeader(envelope.headerId);
+  if (!seen) return undefined;
+  await audit(tx, []);
+  return { status: seen.answerStatus, body: seen.answer, replay: true };
+}
+
+/** A fatal-error acknowledgement, recorded so a resend gets the identical answer; nothing else is stored. */
+async function reject(
+  deps: MessageIngestDeps,
+  envelope: MessageEnvelope,
+  issues: Issue[],
+  payload: MessagePayload,
+  submitter: MessageSubmitter,
+  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+): Promise<MessageResult> {
+  return deps.store.transaction(async (tx) => {
+    await tx.messages.lock(envelope.headerId);
+    return (await replayOf(tx, envelope, audit)) ?? rejectInTx(tx, deps, envelope, issues, payload, submitter, audit);
+  });
+}
+
+async function rejectInTx(
+  tx: StoreTx,
+  deps: MessageIngestDeps,
+  envelope: MessageEnvelope,
+  issues: Issue[],
+  payload: MessagePayload,
+  submitter: MessageSubmitter,
+  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+): Promise<MessageResult> {
+  if (!envelope.receiver) {
+    // Without a readable receiver there is no one to acknowledge from: answer over HTTP instead.
+    throw new GatewayError('medcom.invalid', 422, issues);
+  }
+  const now = deps.clock.now();
+  const ack = buildAcknowledgement(envelope, { code: 'fatal-error', issues }, ackContext(envelope, now));
+  await tx.messages.insert(record(envelope, 'rejected', submitter, now, 422, ack as unknown as Record<string, unknown>), payload.bytes, {
+    format: payload.format,
+    mediaType: payload.mediaType,
+  });
+  await audit(tx, []);
+  return { status: 422, body: ack as unknown as Record<string, unknown>, replay: false };
+}
+
+/** An Acknowledgement is recorded (delivery correlates it with what was sent) and never acknowledged. */
+async function recordAcknowledgement(
+  deps: MessageIngestDeps,
+  msg: MedComMessage,
+  payload: MessagePayload,
+  submitter: MessageSubmitter,
+  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+): Promise<MessageResult> {
+  const now = deps.clock.now();
+  const outcome = {
+    resourceType: 'OperationOutcome',
+    issue: [{ severity: 'information', code: 'informational', diagnostics: 'Acknowledgement recorded; acknowledgements are not acknowledged' }],
+  };
+  return deps.store.transaction(async (tx) => {
+    await tx.messages.lock(msg.headerId);
+    const replay = await replayOf(tx, msg, audit);
+    if (replay) return replay;
+    await tx.messages.insert(record(msg, 'recorded', submitter, now, 200, outcome), payload.bytes, { format: payload.format, mediaType: payload.mediaType });
+    await audit(tx, []);
+    return { status: 200, body: outcome, replay: false };
+  });
+}
+
+function ackContext(envelope: MessageEnvelope, now: Date) {
+  const receiver = envelope.receiver;
+  if (!receiver) throw new GatewayError('medcom.invalid', 422, [{ severity: 'error', code: 'required', diagnostics: 'The message has no readable primary receiver' }]);
+  return {
+    // Sektorbro receives on behalf of the message's receiver, so the acknowledgement comes from it.
+    us: { sor: receiver.sor, gln: receiver.gln, name: receiver.name ?? receiver.sor, ...(envelope.receiverEndpoint ? { endpoint: envelope.receiverEndpoint } : {}) },
+    now,
+    // A stable MessageHeader id per acknowledged message; a new Bundle id per send.
+    ids: {
+      bundleId: randomUUID(),
+      headerId: deterministicId(`ack|${envelope.headerId}|header`),
+      provenanceId: deterministicId(`ack|${envelope.headerId}|provenance`),
+      outcomeId: deterministicId(`ack|${envelope.headerId}|outcome`),
+    },
+  };
+}
+
+function record(envelope: MessageEnvelope, status: MessageRecord['status'], submitter: MessageSubmitter, now: Date, answerStatus: number, answer: Record<string, unknown>): MessageRecord {
+  return {
+    headerId: envelope.headerId,
+    bundleId: envelope.bundleId,
+    kind: envelope.kind,
+    status,
+    senderSor: envelope.sender.sor,
+    clientId: submitter.clientId,
+    receivedAt: now,
+    answerStatus,
+    answer,
+  };
+}
+
+/** Resource ids for a message's entries: business identifiers where there are any, else per message. */
+function messageIds(index: EntryIndex, headerId: string): Map<BundleEntry, string> {
+  const ids = new Map<BundleEntry, string>();
+  for (const e of index.entries) {
+    const target = (e.resource.target as { reference?: string }[] | undefined)?.[0]?.reference;
+    // A Provenance is about one MessageHeader and is carried again by every later message of the flow.
+    ids.set(e, e.resource.resourceType === 'Provenance' && target ? deterministicId(`Provenance|${target}`) : idForEntry(e.resource, `message:${headerId}`, e.fullUrl));
+  }
+  return ids;
+}
+
+/** Stores each entry of the message (ids and references rewritten) and the Bundle; returns `Type/id`s. */
+async function storeMessageResources(
+  tx: StoreTx,
+  msg: MedComMessage,
+  prepared?: { index: EntryIndex; ids: Map<BundleEntry, string>; overrides: Map<BundleEntry, AnyResource & { id: string }> },
+): Promise<string[]> {
+  const index = prepared?.index ?? new EntryIndex(msg.bundle);
+  const ids = prepared?.ids ?? messageIds(index, msg.headerId);
+  const overrides = prepared?.overrides ?? new Map<BundleEntry, AnyResource & { id: string }>();
+  const audience = new Set<string>([msg.sender.sor, msg.receiver.sor]);
+  collectSors(msg.bundle, audience);
+  const write = { writerOrg: msg.sender.sor, grantOrgs: [...audience] };
+  const written: string[] = [];
+  for (const e of index.entries) {
+    const id = ids.get(e) ?? '';
+    const resource = overrides.get(e) ?? ({ ...(rewriteReferences(e.resource, index, ids) as AnyResource), id });
+    const stored = await tx.resources.update(resource, write);
+    written.push(`${stored.stored.type}/${stored.stored.id}`);
+  }
+  const bundleId = deterministicId(`message-bundle|${msg.headerId}`);
+  await tx.resources.update({ ...msg.bundle, id: bundleId }, write);
+  written.push(`Bundle/${bundleId}`);
+  return written;
+}
+
+/**
+ * A HospitalNotification updates its stay: the reducer's state decides the Encounter (status,
+ * class, period, leave) and the Patient's deceased flag, whatever order the messages came in.
+ */
+async function storeHospitalNotification(
+  tx: StoreTx,
+  msg: MedComMessage,
+  hn: Exclude<ReturnType<typeof readHospitalNotification>, { issues: Issue[] }>,
+  now: Date,
+): Promise<string[]> {
+  const episode = primaryEpisodeOfCareId(hn.episodeOfCareIds);
+  const patientKey = `${msg.patient?.identifier.system ?? ''}|${msg.patient?.identifier.value ?? ''}`;
+  const stayKey = episode ? `eoc:${episode.normalised}` : `patient:${patientKey}|${msg.sender.sor}`;
+  await tx.messages.lock(`stay:${stayKey}`);
+  const previous = await tx.messages.stay(stayKey);
+  const { state, events } = applyHospitalNotificationWithEvents(previous?.state as StayState | undefined, {
+    ...hn,
+    headerId: msg.headerId,
+    sentAt: msg.sentAt,
+  });
+
+  const index = new EntryIndex(msg.bundle);
+  const ids = messageIds(index, msg.headerId);
+  const encounterEntry = index.entries.find((e) => e.resource.resourceType === 'Encounter');
+  const patientEntry = index.entries.find((e) => e.resource.resourceType === 'Patient');
+  const encounterId = deterministicId(`Encounter|stay|${stayKey}`);
+  if (encounterEntry) ids.set(encounterEntry, encounterId);
+  const patientId = patientEntry ? (ids.get(patientEntry) ?? '') : '';
+
+  const overrides = new Map<BundleEntry, AnyResource & { id: string }>();
+  if (encounterEntry) {
+    const base = rewriteReferences(encounterEntry.resource, index, ids) as AnyResource;
+    const others = ((base.extension ?? []) as fhir4.Extension[]).filter((x) => x.url !== LEAVE_EXTENSION);
+    const leave = state.encounter.leave.map((l) => ({ url: LEAVE_EXTENSION, valuePeriod: { ...(l.start ? { start: l.start } : {}), ...(l.end ? { end: l.end } : {}) } }));
+    const { period: _period, extension: _extension, ...rest } = base;
+    overrides.set(encounterEntry, {
+      ...rest,
+      id: encounterId,
+      ...(others.length + leave.length > 0 ? { extension: [...others, ...leave] } : {}),
+      status: state.encounter.status ?? base.status,
+      class: state.encounter.class ? { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: state.encounter.class } : base.class,
+      ...(state.encounter.periodStart || state.encounter.periodEnd
+        ? { period: { ...(state.encounter.periodStart ? { start: state.encounter.periodStart } : {}), ...(state.encounter.periodEnd ? { end: state.encounter.periodEnd } : {}) } }
+        : {}),
+    });
+  }
+  if (patientEntry) {
+    const base = rewriteReferences(patientEntry.resource, index, ids) as AnyResource;
+    const { deceasedBoolean: _b, deceasedDateTime: _d, ...rest } = base;
+    overrides.set(patientEntry, { ...rest, id: patientId, deceasedBoolean: state.deceased });
+  }
+
+  const written = await storeMessageResources(tx, msg, { index, ids, overrides });
+  await tx.messages.putStay({ key: stayKey, encounterId, patientId, state }, now);
+  await tx.messages.appendEvents(events.map((e) => toDomainEvent(e, stayKey, patientId)), now);
+  return written;
+}
+
+function toDomainEvent(e: StayDomainEvent, stayKey: string, patientId: string): DomainEventRecord {
+  const at = e.at ? new Date(e.at) : undefined;
+  return {
+    id: deterministicId(`domain-event|${e.id}`),
+    type: e.type,
+    occurredAt: at && !Number.isNaN(at.getTime()) ? at : undefined,
+    patientId,
+    stayKey,
+    departmentSor: e.departmentSor,
+    episodeOfCareId: e.episodeOfCareId,
+    headerId: e.headerId,
+    payload: { ...e },
+  };
+}
