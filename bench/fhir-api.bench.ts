@@ -3,8 +3,8 @@
  * DK Core Patients over real HTTP on 127.0.0.1, on embedded PGlite and on PostgreSQL.
  * Run: npm run bench   (PostgreSQL from BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres)
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, totalmem, tmpdir, platform, release } from 'node:os';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, loadavg, totalmem, tmpdir, platform, release } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../src/config/index.ts';
@@ -69,6 +69,17 @@ async function runBackend(name: 'pglite' | 'postgres', env: Record<string, strin
         ids.push(((await res.json()) as { id: string }).id);
       }),
     ];
+    const hospitalToken = ((await (await fetch(`${gw.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from('demo-hospital:demo-hospital-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    })).json()) as { access_token: string }).access_token;
+    const epikrise = readFileSync(new URL('../profiles/examples/sektorbro-epikrise-bundle-valid-hjertesvigt.json', import.meta.url), 'utf8');
+    const composition = (JSON.parse(epikrise) as { entry: { resource: { identifier: { value: string } } }[] }).entry[0]?.resource.identifier.value ?? '';
+    results.push(await measure(name, `ingest epikrise (POST /fhir/Bundle, ${String(Math.round(epikrise.length / 1024))} KB)`, Math.min(REQUESTS, 500), async (i) => {
+      const body = epikrise.replaceAll(composition, `urn:uuid:${String(i).padStart(8, '0')}-0000-4000-8000-${Date.now().toString(16).padStart(12, '0').slice(-12)}`);
+      await (await ok(await fetch(`${gw.url}/fhir/Bundle`, { method: 'POST', headers: { ...headers, Authorization: `Bearer ${hospitalToken}` }, body }), 201)).arrayBuffer();
+    }));
     results.push(await measure(name, 'read Patient (GET by id)', REQUESTS, async (i) => {
       await (await ok(await fetch(`${gw.url}/fhir/Patient/${ids[i % ids.length] ?? ''}`, { headers }), 200)).arrayBuffer();
     }));
@@ -98,7 +109,7 @@ async function freshDatabase(): Promise<string | undefined> {
   return u.toString();
 }
 
-const machine = { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeGiB: +(freemem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
+const machine = { loadAverageAtStart: loadavg().map((l) => +l.toFixed(2)), cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), freeGiB: +(freemem() / 2 ** 30).toFixed(1), os: `${platform()} ${release()}`, node: process.version };
 const dataDir = mkdtempSync(join(tmpdir(), 'sektorbro-bench-'));
 const results: Result[] = [];
 try {
@@ -111,7 +122,7 @@ try {
 }
 
 console.log(`\nSektorbro FHIR API benchmark, ${new Date().toISOString()}`);
-console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}`);
+console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; load average at start ${machine.loadAverageAtStart.join(' ')}`);
 console.log(`requests per operation: ${REQUESTS}, concurrency ${CONCURRENCY}, after 100 warm-up requests, over HTTP on 127.0.0.1\n`);
 console.table(results.map((r) => ({ backend: r.backend, operation: r.operation, 'req/s': r.perSecond, 'p50 ms': r.p50Ms, 'p99 ms': r.p99Ms })));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
