@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadClients } from './auth/index.ts';
 import type { Config } from './config/index.ts';
-import { openQueue, type JobQueue } from './delivery/index.ts';
+import { createOutboxRelay, openQueue, type JobQueue } from './delivery/index.ts';
 import { createApp } from './http/index.ts';
 import { loadMappings, type MappingRegistry } from './mapping/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
@@ -56,6 +56,10 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     { logger, clock },
   );
   const queue = openQueue(config.queue);
+  // The outbox relay runs in the API too: with PGlite it is the only process; with PostgreSQL a
+  // separate worker may run it as well (SKIP LOCKED keeps them apart).
+  const relay = createOutboxRelay({ store, clock, logger });
+  relay.start();
   let accepting = true;
   const app = createApp({ config, logger, clock, store, queue, validator, mappings, clients, isAcceptingTraffic: () => accepting });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -78,6 +82,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       const timer = setTimeout(() => { server.closeAllConnections(); }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
+      await relay.stop();
       await queue.close();
       await store.close();
       logger.info('gateway.stopped');

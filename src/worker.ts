@@ -1,12 +1,12 @@
 import { ConfigError, loadConfig } from './config/index.ts';
-import { openQueue } from './delivery/index.ts';
+import { createOutboxRelay, openQueue } from './delivery/index.ts';
 import { createLogger, systemClock } from './shared/index.ts';
 import { openStore } from './store/index.ts';
 
 /**
  * `sektorbro worker`: the background process beside the API (docker-compose `worker`). It opens
- * the same storage and queue as the API and consumes the queue's jobs. At this stage no job types
- * exist yet; delivery (issue #6) registers its relay and push handlers here.
+ * the same storage and queue as the API and drains the transactional outbox (routing every stored
+ * document and message to its recipients). Pushing to receivers (issue #6) will run here too.
  */
 async function runWorker(): Promise<void> {
   let config;
@@ -32,11 +32,13 @@ async function runWorker(): Promise<void> {
   );
   const queue = openQueue(config.queue);
   await queue.ping();
-  const handlers: string[] = [];
-  logger.info('worker.started', { storage: store.kind, queue: queue.kind, handlers });
+  const relay = createOutboxRelay({ store, clock: systemClock, logger });
+  relay.start();
+  logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay'] });
   const stop = (signal: string): void => {
     logger.info('process.signal', { signal });
     void (async () => {
+      await relay.stop();
       await queue.close();
       await store.close();
       logger.info('worker.stopped');

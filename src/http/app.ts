@@ -31,7 +31,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/oauth', oauthRouter(deps));
   app.use('/fhir', fhirRouter(deps, auditor));
   app.use('/ingest', ingestRouter(deps, auditor));
-  app.use('/api', adminRouter(deps));
+  app.use('/api', adminRouter(deps, auditor));
   app.use((req, _res, next) => {
     next(new GatewayError('http.no-route', 404, [{ severity: 'error', code: 'not-found', diagnostics: `No route for ${req.method} ${req.path}` }]));
   });

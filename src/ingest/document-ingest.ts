@@ -173,6 +173,19 @@ export async function ingestDocument(
       },
       payload.bytes,
     );
+    // Delivery follows from the outbox, committed with the document (a late older version is history only).
+    if (!arrivedLate) {
+      await tx.outbox.append('document.stored', `DocumentReference/${documentReferenceId}`, {
+        documentReferenceId,
+        documentType: doc.type,
+        status,
+        patientId: doc.patientId,
+        senderSor: doc.senderSor,
+        namedRecipients: doc.namedRecipients,
+        generalPractitioners: doc.generalPractitioners,
+        municipalityCodes: doc.municipalityCodes,
+      }, receivedAt);
+    }
     const entities = written.map((s) => `${s.type}/${s.id}`);
     await audit(tx, entities);
     return { status: 201, body: answer, documentReferenceId, replay: false, entities };
@@ -194,6 +207,12 @@ interface AnalysedDocument {
   encounter: BundleEntry | undefined;
   /** SOR codes of every organisation the document names: they may read it. */
   audience: string[];
+  /** SOR codes of the organisations the Composition addresses (`sektorbro-recipient`). */
+  namedRecipients: string[];
+  /** SOR codes of the patient's GP (`Patient.generalPractitioner`). */
+  generalPractitioners: string[];
+  /** Kommunekoder of the patient's addresses (DK Core municipality code extension). */
+  municipalityCodes: string[];
 }
 
 /** Checks the document-level rules ingest depends on and computes the stored form. */
@@ -253,6 +272,20 @@ function analyse(bundle: AnyResource): AnalysedDocument {
 
   const audience = new Set<string>([senderSor]);
   collectSors(bundle, audience);
+  const sorOfRef = (ref: unknown): string | undefined => {
+    const target = index.resolveRef(ref);
+    if (target?.resource.resourceType === 'Organization') return sorOf(target.resource);
+    const id = (ref as { identifier?: fhir4.Identifier } | undefined)?.identifier;
+    return id?.system === SYSTEM.sor ? id.value : undefined;
+  };
+  const defined = (xs: (string | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => x !== undefined))];
+  const namedRecipients = defined(((composition.extension ?? []) as fhir4.Extension[]).filter((e) => e.url === RECIPIENT_EXT).map((e) => sorOfRef(e.valueReference)));
+  const generalPractitioners = defined(((patientEntry.resource.generalPractitioner ?? []) as fhir4.Reference[]).map(sorOfRef));
+  const municipalityCodes = defined(
+    ((patientEntry.resource.address ?? []) as fhir4.Address[]).flatMap((a) =>
+      (a.extension ?? []).flatMap((x) => x.valueCodeableConcept?.coding ?? []).filter((c) => c.system === SYSTEM.kommunekode).map((c) => c.code),
+    ),
+  );
   return {
     type: docType,
     documentKey,
@@ -266,6 +299,9 @@ function analyse(bundle: AnyResource): AnalysedDocument {
     patientId: ids.get(patientEntry) ?? '',
     encounter: index.resolveRef(composition.encounter),
     audience: [...audience],
+    namedRecipients,
+    generalPractitioners,
+    municipalityCodes,
   };
 }
 

@@ -114,6 +114,12 @@ export async function processMessage(
       : await storeMessageResources(tx, msg);
 
     const ack = buildAcknowledgement(msg, { code: 'ok' }, ackContext(msg, now));
+    await tx.outbox.append('message.processed', `MessageHeader/${msg.headerId}`, {
+      headerId: msg.headerId,
+      kind: msg.kind,
+      senderSor: msg.sender.sor,
+      receiverSor: msg.receiver.sor,
+    }, now);
     await tx.messages.insert(
       record(msg, 'processed', submitter, now, 200, ack as unknown as Record<string, unknown>),
       payload.bytes,

@@ -79,6 +79,10 @@ export function createDocumentRepository(db: Db): DocumentRepository {
     async setStatus(id, status) {
       await db.query('UPDATE documents SET status = $2 WHERE id = $1', [id, status]);
     },
+    async byReference(documentReferenceId) {
+      const { rows } = await db.query<DocumentRow>(`SELECT ${COLUMNS} FROM documents WHERE document_reference_id = $1`, [documentReferenceId]);
+      return rows[0] && toRecord(rows[0]);
+    },
     async payload(id) {
       const { rows } = await db.query<{ payload: Uint8Array }>('SELECT payload FROM documents WHERE id = $1', [id]);
       return rows[0] && Buffer.from(rows[0].payload);

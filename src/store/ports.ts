@@ -161,6 +161,8 @@ export interface DocumentRepository {
   setStatus(id: string, status: DocumentRecord['status']): Promise<void>;
   /** The payload exactly as received. */
   payload(id: string): Promise<Buffer | undefined>;
+  /** The ingest record behind a DocumentReference. */
+  byReference(documentReferenceId: string): Promise<DocumentRecord | undefined>;
 }
 
 /** One received MedCom message, keyed by its MessageHeader.id (stable across resends). */
@@ -212,11 +214,53 @@ export interface MessageRepository {
   events(patientId: string): Promise<DomainEventRecord[]>;
 }
 
+export interface OutboxEntry {
+  id: number;
+  eventType: string;
+  subject: string;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+  attempts: number;
+}
+
+/** The transactional outbox: written with the data it is about, drained by delivery's relay. */
+export interface OutboxRepository {
+  append(eventType: string, subject: string, payload: Record<string, unknown>, at: Date): Promise<void>;
+  /** Oldest unprocessed entries, locked for this transaction (other relays skip them). */
+  claim(limit: number): Promise<OutboxEntry[]>;
+  markProcessed(id: number, at: Date): Promise<void>;
+  markFailed(id: number, error: string): Promise<void>;
+  pending(): Promise<number>;
+}
+
+export interface DeliveryRecord {
+  id: string;
+  source: string;
+  /** Undefined: no recipient could be resolved; a person must route it. */
+  recipientSor: string | undefined;
+  patientId: string | undefined;
+  /** Why this recipient: the routing decision's basis, kept with the delivery. */
+  basis: string;
+  status: string;
+  createdAt: Date;
+  updatedAt: Date;
+  timeline: { status: string; at: Date; detail: Record<string, unknown> }[];
+}
+
+export interface DeliveryRepository {
+  /** Creates it unless it exists (ids are deterministic); true when created. */
+  create(d: Omit<DeliveryRecord, 'createdAt' | 'updatedAt' | 'timeline'>, at: Date): Promise<boolean>;
+  addEvent(deliveryId: string, status: string, at: Date, detail: Record<string, unknown>): Promise<void>;
+  bySource(source: string): Promise<DeliveryRecord[]>;
+}
+
 export interface StoreTx {
   resources: ResourceRepository;
   audit: AuditRepository;
   documents: DocumentRepository;
   messages: MessageRepository;
+  outbox: OutboxRepository;
+  deliveries: DeliveryRepository;
 }
 
 export interface Store extends StoreTx {

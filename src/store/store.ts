@@ -4,6 +4,7 @@ import { openPgliteDb, openPostgresDb } from './db.ts';
 import { createDocumentRepository } from './document.repository.ts';
 import { createJtiRepository } from './jti.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
+import { createDeliveryRepository, createOutboxRepository } from './outbox.repository.ts';
 import { runMigrations } from './migrate.ts';
 import type { Db, StorageOptions, Store, StoreTx } from './ports.ts';
 import { createResourceRepository } from './resource.repository.ts';
@@ -37,6 +38,8 @@ export async function openStore(options: StorageOptions, deps: StoreDeps): Promi
     audit: createAuditRepository(d),
     documents: createDocumentRepository(d),
     messages: createMessageRepository(d),
+    outbox: createOutboxRepository(d),
+    deliveries: createDeliveryRepository(d),
   });
   return {
     kind: db.kind,

@@ -3,13 +3,16 @@ import { forbidden } from '../../shared/index.ts';
 import type { Principal } from '../../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
+import type { Auditor } from '../audit.ts';
+import { deliveriesRouter } from './deliveries.routes.ts';
 
 /** Operator API. Clients are configuration (CLIENTS_FILE); admin can see who is registered, never secrets. */
-export function adminRouter(deps: AppDeps): Router {
+export function adminRouter(deps: AppDeps, auditor: Auditor): Router {
   const { config } = deps;
   const router = Router();
   router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: deps.clients, clock: deps.clock }));
   router.use(rateLimitPerClient(config.limits.rateLimitPerMinute));
+  router.use(deliveriesRouter(deps, auditor));
   router.get('/clients', (_req, res) => {
     const principal = res.locals.principal as Principal;
     if (principal.role !== 'admin') throw forbidden('Only admin clients may list clients');

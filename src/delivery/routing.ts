@@ -1,0 +1,60 @@
+import type { OutboxEntry } from '../store/index.ts';
+
+/** One recipient and why it was chosen; the basis is kept with the delivery. */
+export interface RoutedRecipient {
+  sor: string;
+  basis: string;
+}
+
+export interface RoutingDecision {
+  source: string;
+  patientId: string | undefined;
+  recipients: RoutedRecipient[];
+  /** Why no recipient could be found: the delivery is flagged for a person, never dropped. */
+  unroutable?: string | undefined;
+}
+
+/** Finds a registry Organization's SOR code by one of its identifiers (kommunekode, ydernummer, ...). */
+export type OrganizationLookup = (system: string, value: string) => Promise<string | undefined>;
+
+const KOMMUNEKODE = 'http://hl7.dk/fhir/core/CodeSystem/dk-core-municipality-codes';
+
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/**
+ * Who receives what (issue #6, "Routing"): recipients the document or message names come first;
+ * otherwise the registry decides: an epikrise goes to the patient's GP, an udskrivningsrapport and a
+ * plejeforløbsplan to the municipality of residence, a genoptræningsplan to both.
+ */
+export async function routeOutboxEntry(entry: OutboxEntry, lookup: OrganizationLookup): Promise<RoutingDecision> {
+  const p = entry.payload;
+  if (entry.eventType === 'message.processed') {
+    const receiver = typeof p.receiverSor === 'string' ? p.receiverSor : undefined;
+    return receiver
+      ? { source: entry.subject, patientId: undefined, recipients: [{ sor: receiver, basis: 'MessageHeader.destination: the primary receiver the message names' }] }
+      : { source: entry.subject, patientId: undefined, recipients: [], unroutable: 'the message names no receiver' };
+  }
+  const patientId = typeof p.patientId === 'string' ? p.patientId : undefined;
+  const sender = typeof p.senderSor === 'string' ? p.senderSor : undefined;
+  const named = strings(p.namedRecipients).filter((s) => s !== sender);
+  const recipients: RoutedRecipient[] = named.map((sor) => ({ sor, basis: 'named by the document (Composition sektorbro-recipient)' }));
+  const has = (sor: string) => recipients.some((r) => r.sor === sor);
+  const type = typeof p.documentType === 'string' ? p.documentType : '';
+  const wantsGp = type === 'epikrise' || type === 'genoptraeningsplan';
+  const wantsMunicipality = type === 'udskrivningsrapport' || type === 'plejeforloebsplan' || type === 'genoptraeningsplan';
+
+  if (wantsGp && !strings(p.generalPractitioners).some(has)) {
+    for (const sor of strings(p.generalPractitioners)) if (!has(sor)) recipients.push({ sor, basis: "the patient's GP (Patient.generalPractitioner)" });
+  }
+  if (wantsMunicipality && named.length === 0) {
+    for (const code of strings(p.municipalityCodes)) {
+      const sor = await lookup(KOMMUNEKODE, code);
+      if (sor && !has(sor)) recipients.push({ sor, basis: `the municipality of residence (kommunekode ${code}) from the registry` });
+    }
+  }
+  if (recipients.length === 0) {
+    const missing = wantsGp && wantsMunicipality ? 'no GP and no municipality' : wantsGp ? 'no GP' : 'no municipality';
+    return { source: entry.subject, patientId, recipients, unroutable: `${missing} could be resolved from the document or the registry` };
+  }
+  return { source: entry.subject, patientId, recipients };
+}
