@@ -8,7 +8,7 @@ import { createApp } from './http/index.ts';
 import { loadMappings, type MappingRegistry } from './mapping/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
 import { openStore, type Store } from './store/index.ts';
-import { createValidator, type Validator } from './validation/index.ts';
+import { createMedComValidator, createValidator, type MedComValidator, type Validator } from './validation/index.ts';
 
 /** Profiles, code systems and value sets, loaded and checked at start-up (docs/documents.md). */
 export const PROFILES_DIR = fileURLToPath(new URL('../profiles/', import.meta.url));
@@ -16,22 +16,11 @@ export const PROFILES_DIR = fileURLToPath(new URL('../profiles/', import.meta.ur
 export const OIOXML_MAPPINGS_DIR = fileURLToPath(new URL('../mappings/medcom-oioxml/', import.meta.url));
 
 /**
- * MedCom's published CareCommunication message profiles, the target of the XDIS91 mapping. They are
- * checked against MedCom's own packages once those are loaded with MedCom messaging.
- * TODO(#5): take these from the loaded MedCom packages instead of naming them here.
+ * Loads the OIOXML mapping specs, checking every profile they target is one the gateway knows: our
+ * own, or MedCom's CareCommunication profiles (the XDIS91 target) from the vendored packages.
  */
-const MEDCOM_CARECOMMUNICATION_PROFILES = [
-  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-message',
-  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-messageHeader',
-  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-communication',
-  'http://medcomfhir.dk/ig/carecommunication/StructureDefinition/medcom-careCommunication-provenance',
-  'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-organization',
-  'http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-patient',
-];
-
-/** Loads the OIOXML mapping specs, checking every profile they target is one the gateway knows. */
-export const loadOioxmlMappings = (validator: Validator): MappingRegistry =>
-  loadMappings(OIOXML_MAPPINGS_DIR, { knownProfiles: [...validator.profiles.keys(), ...MEDCOM_CARECOMMUNICATION_PROFILES] });
+export const loadOioxmlMappings = (validator: Validator, medcom: MedComValidator): MappingRegistry =>
+  loadMappings(OIOXML_MAPPINGS_DIR, { knownProfiles: [...validator.profiles.keys(), ...medcom.profilesOf('care-communication').keys()] });
 
 export interface Gateway {
   url: string;
@@ -50,7 +39,9 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const clients = loadClients({ clientsFile: config.auth.clientsFile, demoClients: config.auth.demoClients, production: config.nodeEnv === 'production' });
   const validator = createValidator({ profilesDir: PROFILES_DIR });
   logger.info('validator.loaded', { profiles: validator.profiles.size, startupMs: validator.startupMs });
-  const mappings = loadOioxmlMappings(validator);
+  const medcom = createMedComValidator({ validator });
+  logger.info('medcom-validator.loaded', { contexts: medcom.contexts.length, startupMs: medcom.startupMs });
+  const mappings = loadOioxmlMappings(validator, medcom);
   const store = await openStore(
     config.storage.kind === 'postgres' ? { kind: 'postgres', url: config.storage.url } : { kind: 'pglite', dataDir: config.storage.dataDir },
     { logger, clock },
@@ -61,7 +52,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   const relay = createOutboxRelay({ store, clock, logger });
   relay.start();
   let accepting = true;
-  const app = createApp({ config, logger, clock, store, queue, validator, mappings, clients, isAcceptingTraffic: () => accepting });
+  const app = createApp({ config, logger, clock, store, queue, validator, medcom, mappings, clients, isAcceptingTraffic: () => accepting });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => { resolve(s); });
     s.once('error', reject);

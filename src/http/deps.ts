@@ -4,7 +4,7 @@ import type { JobQueue } from '../delivery/index.ts';
 import type { MappingRegistry } from '../mapping/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
-import type { Validator } from '../validation/index.ts';
+import type { MedComValidator, Validator } from '../validation/index.ts';
 
 /** Everything the HTTP layer needs, wired by main.ts (no singletons, no container). */
 export interface AppDeps {
@@ -14,6 +14,8 @@ export interface AppDeps {
   store: Store;
   queue: JobQueue;
   validator: Validator;
+  /** MedCom messages against MedCom's own published profiles. */
+  medcom: MedComValidator;
   mappings: MappingRegistry;
   clients: ClientRegistry;
   /** False once shutdown has begun: readiness answers 503 so load balancers drain us. */

@@ -32,7 +32,7 @@ export interface MessageIngestDeps {
   store: Store;
   validator: Validator;
   clock: Clock;
-  /** Validation against MedCom's own published profiles, when loaded. */
+  /** Validation against MedCom's own published profiles (base R4 included); base R4 alone when absent. */
   validateMedCom?: ((bundle: unknown) => Issue[]) | undefined;
 }
 
@@ -89,7 +89,7 @@ export async function processMessage(
 
   if (msg.kind === 'acknowledgement') return recordAcknowledgement(deps, msg, payload, submitter, audit);
 
-  const issues = [...deps.validator.validate(input, { resourceType: 'Bundle' }), ...(deps.validateMedCom?.(input) ?? [])];
+  const issues = deps.validateMedCom ? deps.validateMedCom(input) : deps.validator.validate(input, { resourceType: 'Bundle' });
   if (hasErrors(issues)) return reject(deps, msg, issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), payload, submitter, audit);
 
   const hn = msg.kind === 'hospital-notification' ? readHospitalNotification(msg) : undefined;

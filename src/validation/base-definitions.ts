@@ -53,6 +53,26 @@ export function loadBaseDefinitions(): InternalTypeSchema[] {
 }
 
 /**
+ * The type schemas already in Medplum's index (after `loadBaseDefinitions`), backbone elements included, without
+ * reading the definitions again (~0.3 s). Profiles filed under our own keys (which hold a `:`) are left out.
+ */
+export function indexedBaseSchemas(): InternalTypeSchema[] {
+  const schemas = new Map<string, InternalTypeSchema>();
+  const collect = (schema: InternalTypeSchema): void => {
+    if (!schemas.has(schema.name)) {
+      schemas.set(schema.name, schema);
+      schema.innerTypes.forEach(collect);
+    }
+  };
+  for (const [key, schema] of Object.entries(getAllDataTypes())) {
+    if (!key.includes(':')) {
+      collect(schema);
+    }
+  }
+  return [...schemas.values()];
+}
+
+/**
  * The invariants of the base types, as `path|key` → FHIRPath (keys such as `inv-1` recur on several types with
  * different expressions, so the element path is part of the key).
  */

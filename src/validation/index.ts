@@ -4,7 +4,12 @@
  * resource's profile, plus the profile checker (cardinality below BackboneElements and in slices, fixed and
  * pattern values, slicing, required bindings to local ValueSets, the invariants profiles add, evaluated with
  * fhirpath.js), each Bundle entry against the profiles it declares, and references that must resolve inside
- * document and message Bundles. Pure: everything is loaded once by `createValidator()`; `validate()` does no I/O.
+ * document and message Bundles. MedCom messages: against MedCom's own published packages (profiles/packages/),
+ * one set per standard and version, with the profile checker and Bundle-aware checks of MedCom's rules.
+ * Pure: everything is loaded once by `createValidator()` / `createMedComValidator()`; validation does no I/O.
  */
 export { createValidator, MAX_ISSUES } from './validator.ts';
 export type { ValidateOptions, Validator, ValidatorOptions } from './validator.ts';
+export { createMedComValidator, MEDCOM_PACKAGES_DIR } from './medcom-validator.ts';
+export type { MedComContextInfo, MedComValidation, MedComValidator, MedComValidatorOptions } from './medcom-validator.ts';
+export type { MedComStandard } from './medcom-contexts.ts';

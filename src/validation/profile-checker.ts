@@ -20,6 +20,11 @@ export interface CheckContext {
   readonly resolveReference?: (reference: string) => string | undefined;
   /** Asks for a nested resource to be validated against a profile (a `type.profile` on a Resource element). */
   readonly requestProfile: (resource: JsonObject, expression: string, profileUrl: string) => void;
+  /**
+   * Told of every reference whose element names target profiles, so a caller that holds the Bundle can validate
+   * the resource it resolves to against them (the profile checker itself sees one resource at a time).
+   */
+  readonly requestTargetProfiles?: (reference: string, targetProfiles: readonly string[]) => void;
 }
 
 export interface CheckResult {
@@ -206,6 +211,7 @@ class ProfileWalk {
     if (!isJsonObject(value) || typeof value.reference !== 'string' || value.reference.startsWith('#') || targets.length === 0) {
       return;
     }
+    this.ctx.requestTargetProfiles?.(value.reference, targets);
     const allowed = new Set<string>();
     for (const target of targets.map(stripVersion)) {
       const core = target.startsWith(HL7_STRUCTURE_DEFINITION) ? target.slice(HL7_STRUCTURE_DEFINITION.length) : undefined;

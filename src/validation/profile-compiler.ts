@@ -151,6 +151,12 @@ export interface CompileOptions {
    * resource it validates (all of a Bundle's entries included), so the checker evaluates only those profiles add.
    */
   readonly baseConstraints: ReadonlySet<string>;
+  /**
+   * Published packages (MedCom, DK Core) bind elements to ValueSets defined by filters or whole external code
+   * systems, which only a terminology server can expand: with this set, such a required binding is left
+   * unchecked instead of stopping start-up. Our own profiles never set it.
+   */
+  readonly skipUnexpandableBindings?: boolean;
 }
 
 /**
@@ -256,7 +262,7 @@ function toNode(element: fhir4.ElementDefinition, loaded: Loaded<fhir4.Structure
   };
   const fixed = specified('fixed');
   const pattern = specified('pattern');
-  const binding = compileBinding(element, loaded, options.terminology, options.localCanonicalBase);
+  const binding = compileBinding(element, loaded, options);
   const node: MutableNode = {
     id,
     path: element.path,
@@ -323,9 +329,9 @@ function toTypeRef(type: fhir4.ElementDefinitionType): TypeRef {
 function compileBinding(
   element: fhir4.ElementDefinition,
   loaded: Loaded<fhir4.StructureDefinition>,
-  terminology: Terminology,
-  localBase: string,
+  options: CompileOptions,
 ): { valueSet: string; expansion: Expansion } | undefined {
+  const { terminology, localCanonicalBase: localBase } = options;
   const binding = element.binding;
   if (binding?.strength !== 'required' || binding.valueSet === undefined) {
     return undefined;
@@ -339,6 +345,9 @@ function compileBinding(
     return undefined;
   }
   if (!result.ok) {
+    if (options.skipUnexpandableBindings === true) {
+      return undefined;
+    }
     throw loadError(
       loaded.source,
       `binds ${element.id ?? element.path} (required) to ValueSet ${valueSet} (${terminology.sourceOf(valueSet) ?? '?'}), which ${result.reason}`,
@@ -504,8 +513,8 @@ function compileSliceMatcher(
 
 function compileDiscriminator(d: Discriminator, slice: MutableNode, rootOf: (profileUrl: string) => MutableNode | undefined, source: string): Matcher {
   const fail = (why: string): Error => loadError(source, `slice ${slice.id}: discriminator ${d.type} '${d.path}' ${why}`);
-  const segments = d.path === '$this' ? [] : d.path.split('.');
-  if (segments.some((s) => !/^[A-Za-z][A-Za-z0-9]*$/.test(s))) {
+  const segments = parseDiscriminatorPath(d.path);
+  if (segments === undefined) {
     throw fail('uses a path the validator cannot evaluate');
   }
   const target = findElement(slice, segments, rootOf);
@@ -536,6 +545,12 @@ function compileDiscriminator(d: Discriminator, slice: MutableNode, rootOf: (pro
       if (codes.size === 0) {
         throw fail('names no type');
       }
+      if (segments.length > 0 && target?.choice === true) {
+        // A choice element (`payload.content[x]`): the JSON name (`contentString`) carries the type.
+        const parent = segments.slice(0, -1);
+        const name = target.name.slice(0, -3);
+        return (item) => readPath(item.value, parent).some((v) => isJsonObject(v) && codes.has(choiceTypeOf(v, name) ?? ''));
+      }
       const isResourceOfType = (v: unknown): boolean => isJsonObject(v) && typeof v.resourceType === 'string' && codes.has(v.resourceType);
       return (item) => (segments.length === 0 ? codes.has(item.type) : read(item).some(isResourceOfType));
     }
@@ -551,8 +566,49 @@ function compileDiscriminator(d: Discriminator, slice: MutableNode, rootOf: (pro
   }
 }
 
-/** Finds the element at `segments` below `node`, following a single type profile where the snapshot stops. */
-function findElement(node: MutableNode, segments: readonly string[], rootOf: (profileUrl: string) => MutableNode | undefined): MutableNode | undefined {
+/** A step of a discriminator path: an element name, or `extension('url')` (the extensions with that url). */
+interface PathSegment {
+  readonly name: string;
+  readonly extensionUrl?: string;
+}
+
+const EXTENSION_SEGMENT = /^extension\('([^']+)'\)$/;
+
+/**
+ * Parses the FHIRPath subset discriminators use (https://hl7.org/fhir/R4/profiling.html#discriminator): element
+ * names, `extension('url')`, and a leading `$this.`, which names the sliced element itself and can be dropped.
+ * Undefined for anything else (`resolve()`, `ofType()`), which the checker cannot evaluate.
+ */
+function parseDiscriminatorPath(path: string): PathSegment[] | undefined {
+  const relative = path === '$this' ? '' : path.startsWith('$this.') ? path.slice('$this.'.length) : path;
+  if (relative === '') {
+    return [];
+  }
+  const segments: PathSegment[] = [];
+  for (const raw of relative.match(/extension\('[^']*'\)|[^.]+/g) ?? []) {
+    const extension = EXTENSION_SEGMENT.exec(raw);
+    if (extension !== null) {
+      segments.push({ name: 'extension', extensionUrl: extension[1] ?? '' });
+    } else if (/^[A-Za-z][A-Za-z0-9]*$/.test(raw)) {
+      segments.push({ name: raw });
+    } else {
+      return undefined;
+    }
+  }
+  return segments;
+}
+
+/** The type a choice element has in `obj`, from its JSON name: `contentString` → `string`. */
+function choiceTypeOf(obj: JsonObject, name: string): string | undefined {
+  const key = choiceKey(obj, name);
+  return key === undefined ? undefined : lowerFirstIfPrimitive(key.slice(name.length));
+}
+
+/**
+ * Finds the element at `segments` below `node`, following a single type profile where the snapshot stops. For
+ * `extension('url')` it takes the extension slice whose profile is that url, else the extension definition itself.
+ */
+function findElement(node: MutableNode, segments: readonly PathSegment[], rootOf: (profileUrl: string) => MutableNode | undefined): MutableNode | undefined {
   let current: MutableNode | undefined = node;
   for (const segment of segments) {
     if (current === undefined) {
@@ -563,15 +619,24 @@ function findElement(node: MutableNode, segments: readonly string[], rootOf: (pr
       const profile = singleTypeProfile(current);
       children = profile === undefined ? [] : (rootOf(profile)?.children ?? []);
     }
-    current = children.find((c) => c.name === segment || (c.choice && c.name.slice(0, -3) === segment));
+    const name = segment.name;
+    const element: MutableNode | undefined = children.find((c) => c.name === name || (c.choice && c.name.slice(0, -3) === name));
+    const url = segment.extensionUrl;
+    current =
+      url === undefined
+        ? element
+        : (element?.slicing?.slices.find((s) => {
+            const profile = singleTypeProfile(s);
+            return profile !== undefined && stripVersion(profile) === url;
+          }) ?? rootOf(url));
   }
   return current;
 }
 
 /** An extension's `url` equals the canonical URL of its definition, even when the snapshot does not repeat it. */
-function implicitExtensionUrl(slice: MutableNode, segments: readonly string[]): SpecifiedValue | undefined {
+function implicitExtensionUrl(slice: MutableNode, segments: readonly PathSegment[]): SpecifiedValue | undefined {
   const profile = singleTypeProfile(slice);
-  if (segments.length !== 1 || segments[0] !== 'url' || slice.types[0]?.code !== 'Extension' || profile === undefined) {
+  if (segments.length !== 1 || segments[0]?.name !== 'url' || segments[0].extensionUrl !== undefined || slice.types[0]?.code !== 'Extension' || profile === undefined) {
     return undefined;
   }
   return { type: 'uri', value: stripVersion(profile) };
@@ -586,7 +651,7 @@ export function singleTypeProfile(node: { readonly types: readonly TypeRef[] }):
   return more.length > 0 ? undefined : profile;
 }
 
-function readPath(value: unknown, segments: readonly string[]): unknown[] {
+function readPath(value: unknown, segments: readonly PathSegment[]): unknown[] {
   let current: unknown[] = [value];
   for (const segment of segments) {
     const next: unknown[] = [];
@@ -594,12 +659,10 @@ function readPath(value: unknown, segments: readonly string[]): unknown[] {
       if (!isJsonObject(v)) {
         continue;
       }
-      const child = v[segment] ?? v[choiceKey(v, segment) ?? ''];
-      if (Array.isArray(child)) {
-        next.push(...(child as unknown[]));
-      } else if (child !== undefined) {
-        next.push(child);
-      }
+      const child = v[segment.name] ?? v[choiceKey(v, segment.name) ?? ''];
+      const values = Array.isArray(child) ? (child as unknown[]) : child === undefined ? [] : [child];
+      const url = segment.extensionUrl;
+      next.push(...(url === undefined ? values : values.filter((e) => isJsonObject(e) && e.url === url)));
     }
     current = next;
   }

@@ -45,7 +45,8 @@ const EMPTY_BUNDLE: JsonObject = { resourceType: 'Bundle' };
 
 /**
  * Decides which profiles apply and runs them: the explicit `profile`, every profile the resource declares in
- * `meta.profile`, and for a Bundle every profile each entry declares (Medplum never follows nested profiles).
+ * `meta.profile` (unless `declared` is false), and for a Bundle every profile each entry declares (Medplum never
+ * follows nested profiles).
  * The root's profiles run through Medplum (cached parse) and the profile checker, nested ones through the
  * checker alone; Medplum's reports that the checker makes itself (slice counts, fixed/pattern values,
  * invariants it evaluates, reference targets and choice types it judged) are dropped.
@@ -57,6 +58,7 @@ export function checkProfiles(
   resourceType: string,
   knownResourceTypes: ReadonlySet<string>,
   explicit: string | undefined,
+  declared = true,
 ): ProfileOutcome {
   const selection: Issue[] = [];
   const issues: Issue[] = [];
@@ -87,7 +89,9 @@ export function checkProfiles(
     }
   }
   const collect = (task: Omit<Task, 'url'>, depth: number): void => {
-    collectDeclared(registry, task, selection, enqueue);
+    if (declared) {
+      collectDeclared(registry, task, selection, enqueue);
+    }
     if (task.resource.resourceType !== 'Bundle' || depth >= MAX_BUNDLE_DEPTH) {
       return;
     }

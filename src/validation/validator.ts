@@ -19,6 +19,11 @@ export interface ValidateOptions {
    * profiles it declares in `meta.profile`. An unknown URL is an error.
    */
   readonly profile?: string;
+  /**
+   * False to leave `meta.profile` alone (base R4 only, plus `profile`): for callers that validate the declared
+   * profiles themselves against other conformance packages (MedCom messages). Defaults to true.
+   */
+  readonly declaredProfiles?: boolean;
 }
 
 export interface ValidatorOptions {
@@ -105,7 +110,7 @@ function validate(loaded: Loaded, input: unknown, opts?: ValidateOptions): Issue
     const tokens = toTokens(expression);
     return !scopes.some((scope) => isWithin(tokens, scope));
   };
-  const profiled = checkProfiles(registry, resource, resourceType, structure.resourceTypes, opts?.profile);
+  const profiled = checkProfiles(registry, resource, resourceType, structure.resourceTypes, opts?.profile, opts?.declaredProfiles ?? true);
   // A Medplum run against a profile of the root includes every base check, so the base run would repeat it.
   const base = profiled.rootCoveredByMedplum ? [] : checkBaseDefinitions(resource, structure.resourceTypes);
   const references =

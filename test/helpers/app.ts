@@ -9,14 +9,16 @@ import type { MappingRegistry } from '../../src/mapping/index.ts';
 import { createApp } from '../../src/http/index.ts';
 import { createLogger, systemClock, type Clock } from '../../src/shared/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { createValidator, type Validator } from '../../src/validation/index.ts';
+import { createMedComValidator, createValidator, type MedComValidator, type Validator } from '../../src/validation/index.ts';
 import { openTestStore, type TestBackend } from './store.ts';
 
 let validator: Validator | undefined;
 let mappings: MappingRegistry | undefined;
+let medcom: MedComValidator | undefined;
 /** The validator compiles the R4 schema (seconds); one per test process is enough. */
 export const sharedValidator = (): Validator => (validator ??= createValidator({ profilesDir: PROFILES_DIR }));
-const sharedMappings = (): MappingRegistry => (mappings ??= loadOioxmlMappings(sharedValidator()));
+const sharedMedCom = (): MedComValidator => (medcom ??= createMedComValidator({ validator: sharedValidator() }));
+const sharedMappings = (): MappingRegistry => (mappings ??= loadOioxmlMappings(sharedValidator(), sharedMedCom()));
 
 export interface TestApp {
   app: Express;
@@ -40,7 +42,7 @@ export async function startTestApp(backend: TestBackend, env: Record<string, str
   const queue = openQueue({ kind: 'inprocess' });
   const clients = loadClients({ clientsFile: undefined, demoClients: true, production: false });
   const app = createApp({
-    config, logger, clock, store: testStore.store, queue, validator: sharedValidator(), mappings: sharedMappings(), clients, isAcceptingTraffic: () => true,
+    config, logger, clock, store: testStore.store, queue, validator: sharedValidator(), medcom: sharedMedCom(), mappings: sharedMappings(), clients, isAcceptingTraffic: () => true,
   });
   return {
     app,

@@ -119,7 +119,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       ? parseFhirXml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth })
       : readJson(req);
     const result = await processMessage(
-      { store, validator, clock: deps.clock },
+      { store, validator, clock: deps.clock, validateMedCom: (b) => deps.medcom.validateMessage(b).issues },
       message,
       { bytes, mediaType: contentType ?? FHIR_JSON, format: xml ? 'fhir-xml' : 'fhir-json' },
       { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'relay' || principal.role === 'admin' },

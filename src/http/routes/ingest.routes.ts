@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { mayInteract, type Principal } from '../../auth/index.ts';
 import { ingestDocument, processMessage } from '../../ingest/index.ts';
 import { descendantGlns, mapOioxml, parseOioxml } from '../../mapping/index.ts';
-import { SYSTEM, unsupportedMediaType } from '../../shared/index.ts';
+import { SYSTEM, unsupportedMediaType, type Issue } from '../../shared/index.ts';
 import { setAuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
@@ -38,7 +38,7 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
     if (mapped.bundle.type === 'message') {
       // XDIS91 becomes a MedCom CareCommunication: stored as any received CareCommunication is, with its thread.
       const message = await processMessage(
-        { store, validator, clock },
+        { store, validator, clock, validateMedCom: (b) => legacyLetterIssues(validator.validate(b, { resourceType: 'Bundle' }), deps.medcom.validateMessage(b).issues) },
         mapped.bundle,
         { bytes, mediaType: mime, format: 'oioxml' },
         { ...submitter, mayActForAnySender: submitter.mayActForAnySender || principal.role === 'relay' },
@@ -60,6 +60,21 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
     res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
   });
   return router;
+}
+
+/**
+ * A legacy XDIS91 letter lacks what CareCommunication 5.0 requires of a native sender (a payload
+ * author with a practitioner name, attachment titles): base R4 errors still refuse it, but MedCom
+ * profile findings become warnings, so the letter is kept for its receiver rather than lost.
+ */
+function legacyLetterIssues(base: readonly Issue[], medcom: readonly Issue[]): Issue[] {
+  const seen = new Set(base.map((i) => `${i.diagnostics}|${(i.expression ?? []).join()}`));
+  const fromProfiles = medcom
+    .filter((i) => !seen.has(`${i.diagnostics}|${(i.expression ?? []).join()}`))
+    .map((i): Issue => (i.severity === 'error' || i.severity === 'fatal'
+      ? { ...i, severity: 'warning', diagnostics: `${i.diagnostics} (not carried by the legacy XDIS91 letter)` }
+      : i));
+  return [...base, ...fromProfiles];
 }
 
 /**

@@ -68,6 +68,16 @@ describe.each(BACKENDS)('the process-message operation on $name', (backend) => {
     expect(expressions).toMatch(/class/);
   });
 
+  it("when a message breaks MedCom's own profile (an Encounter status the HospitalNotification does not allow), then fatal-error says where", async () => {
+    const msg = readExampleJson('medcom', 'hn-stin-two-episodeofcare-ids.json');
+    const text = JSON.stringify(msg).replace('"status":"in-progress"', '"status":"planned"');
+    const res = await send(text.replaceAll(headerIdOf(msg), '0b8f5a3c-6d2e-4f1a-9c7b-5e4d3c2b1a09').replace(String(msg.id), '1c9e6b4d-7e3f-4a2b-8d6c-4f3e2d1c0b98'));
+    expect(res.status).toBe(422);
+    const ack = res.body as Ack;
+    expect(responseOf(ack)?.code).toBe('fatal-error');
+    expect(JSON.stringify(outcomeOf(ack))).toMatch(/Bundle\.entry\[\d+\]\.resource\.status/);
+  });
+
   it('when a Bundle.id is reused under a new MessageHeader.id, then it is refused with fatal-error', async () => {
     const msg = readExampleJson('medcom', 'hn-staa-admit-emergency.json');
     await send(JSON.stringify(msg));
