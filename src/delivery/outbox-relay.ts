@@ -1,6 +1,6 @@
 import { deterministicId, type Clock, type Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
-import { routeOutboxEntry } from './routing.ts';
+import { findRegistrySor, routeOutboxEntry } from './routing.ts';
 
 /** How many outbox entries one relay transaction takes. */
 const BATCH = 50;
@@ -29,13 +29,7 @@ export function createOutboxRelay(deps: { store: Store; clock: Clock; logger: Lo
       const entries = await tx.outbox.claim(BATCH);
       for (const entry of entries) {
         const now = clock.now();
-        const lookup = async (system: string, value: string) => {
-          const page = await tx.resources.search(
-            { type: 'Organization', criteria: [{ kind: 'token', param: 'identifier', values: [{ system, code: value }] }], count: 1, total: false },
-            { kind: 'all' },
-          );
-          return ((page.items[0]?.resource?.identifier ?? []) as fhir4.Identifier[]).find((i) => i.system === 'urn:oid:1.2.208.176.1.1')?.value;
-        };
+        const lookup = (system: string, value: string) => findRegistrySor(tx.resources, system, value);
         const decision = await routeOutboxEntry(entry, lookup);
         if (decision.unroutable) {
           const id = deterministicId(`delivery|${decision.source}|unroutable`);

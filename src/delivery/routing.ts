@@ -1,4 +1,5 @@
-import type { OutboxEntry } from '../store/index.ts';
+import { isRegistryEntry, SYSTEM } from '../shared/index.ts';
+import type { OutboxEntry, ResourceRepository } from '../store/index.ts';
 
 /** One recipient and why it was chosen; the basis is kept with the delivery. */
 export interface RoutedRecipient {
@@ -57,4 +58,23 @@ export async function routeOutboxEntry(entry: OutboxEntry, lookup: OrganizationL
     return { source: entry.subject, patientId, recipients, unroutable: `${missing} could be resolved from the document or the registry` };
   }
   return { source: entry.subject, patientId, recipients };
+}
+
+/**
+ * The SOR code of the registry Organization carrying identifier `system|value`. Only curated
+ * registry rows count (not the copies documents carry), and an identifier that points at more
+ * than one SOR code resolves to nothing rather than to a guess.
+ */
+export async function findRegistrySor(resources: ResourceRepository, system: string, value: string): Promise<string | undefined> {
+  const page = await resources.search(
+    { type: 'Organization', criteria: [{ kind: 'token', param: 'identifier', values: [{ system, code: value }] }], count: 20, total: false },
+    { kind: 'all' },
+  );
+  const sors = new Set(
+    page.items
+      .filter((s) => isRegistryEntry(s.resource))
+      .map((s) => ((s.resource?.identifier ?? []) as fhir4.Identifier[]).find((i) => i.system === SYSTEM.sor)?.value)
+      .filter((v): v is string => v !== undefined),
+  );
+  return sors.size === 1 ? [...sors][0] : undefined;
 }

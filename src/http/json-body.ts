@@ -50,6 +50,21 @@ export function parseJsonBody(raw: Buffer, maxDepth: number): unknown {
   }
 }
 
+/**
+ * FHIR strings may not carry U+0000 (valid JSON, as JSONTestSuite insists, but not a FHIR string),
+ * and PostgreSQL cannot store it in text or jsonb: refuse it as the client's error, not a 500.
+ */
+export function assertNoNulCharacters(value: unknown): void {
+  if (containsNul(value)) throw badRequest('The resource contains a NUL character (\\u0000), which FHIR strings may not carry', undefined, 'value');
+}
+
+function containsNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (Array.isArray(v)) return v.some(containsNul);
+  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || containsNul(x));
+  return false;
+}
+
 /** Deepest `{`/`[` nesting outside strings. */
 export function maxNestingDepth(text: string): number {
   let depth = 0;

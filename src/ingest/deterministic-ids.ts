@@ -17,7 +17,8 @@ const firstBySystems = (identifiers: Ident[], systems: string[]): Ident | undefi
 /**
  * The id a resource of a document gets: from its business identifier where the resource kind has
  * a stable one (Patient: CPR, then replacement CPRs; Organization: SOR, then GLN, then ydernummer;
- * Composition: its identifier), otherwise from the document's identity and the entry's fullUrl.
+ * the Composition: the document's identity, which includes its sender), otherwise from the
+ * document's identity and the entry's fullUrl.
  */
 export function idForEntry(resource: Record<string, unknown>, documentKey: string, fullUrl: string): string {
   const type = String(resource.resourceType);
@@ -28,7 +29,7 @@ export function idForEntry(resource: Record<string, unknown>, documentKey: strin
   } else if (type === 'Organization') {
     key = firstBySystems(identifiers, ORG_SYSTEMS);
   } else if (type === 'Composition') {
-    key = identifiers.find((i) => i.system && i.value);
+    return deterministicId(`Composition|${documentKey}`);
   }
   return key ? deterministicId(`${type}|${key.system ?? ''}|${key.value ?? ''}`) : deterministicId(`${documentKey}|${fullUrl}`);
 }

@@ -1,4 +1,4 @@
-import { GatewayError, SYSTEM, type AnyResource, type Issue } from '../shared/index.ts';
+import { GatewayError, SYSTEM, withRegistryTag, type AnyResource, type Issue } from '../shared/index.ts';
 
 export interface BundleEntry {
   index: number;
@@ -50,7 +50,17 @@ export function unprocessableAt(expression: string, diagnostics: string, code: I
  * stored `Type/id`, so stored resources refer to each other by their server ids.
  */
 export function rewriteReferences(node: unknown, index: EntryIndex, newIds: ReadonlyMap<BundleEntry, string>): unknown {
-  if (Array.isArray(node)) return node.map((n) => rewriteReferences(n, index, newIds));
+  return rewrite(node, index, newIds);
+}
+
+/** An entry as it is stored: ids and references rewritten, and never claiming to be registry data. */
+export function storedFormOf(entry: BundleEntry, index: EntryIndex, newIds: ReadonlyMap<BundleEntry, string>): AnyResource & { id: string } {
+  const rewritten = withRegistryTag(rewrite(entry.resource, index, newIds) as AnyResource, false);
+  return { ...rewritten, id: newIds.get(entry) ?? '' };
+}
+
+function rewrite(node: unknown, index: EntryIndex, newIds: ReadonlyMap<BundleEntry, string>): unknown {
+  if (Array.isArray(node)) return node.map((n) => rewrite(n, index, newIds));
   if (typeof node !== 'object' || node === null) return node;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) {
@@ -59,7 +69,7 @@ export function rewriteReferences(node: unknown, index: EntryIndex, newIds: Read
       const id = target && newIds.get(target);
       out[k] = target && id ? `${target.resource.resourceType}/${id}` : v;
     } else {
-      out[k] = rewriteReferences(v, index, newIds);
+      out[k] = rewrite(v, index, newIds);
     }
   }
   return out;
@@ -75,4 +85,13 @@ export function collectSors(node: unknown, into: Set<string>, depth = 0): void {
   const o = node as Record<string, unknown>;
   if (o.system === SYSTEM.sor && typeof o.value === 'string' && /^\d+$/.test(o.value)) into.add(o.value);
   for (const v of Object.values(o)) collectSors(v, into, depth + 1);
+}
+
+/**
+ * Entries in one global order (type, then stored id): every writer takes the per-resource locks in
+ * the same order, so two documents about the same patient cannot deadlock each other.
+ */
+export function inLockOrder(entries: readonly BundleEntry[], ids: ReadonlyMap<BundleEntry, string>): BundleEntry[] {
+  const key = (e: BundleEntry): string => `${e.resource.resourceType}/${ids.get(e) ?? ''}`;
+  return [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }

@@ -14,7 +14,7 @@ import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/in
 import { isGlnSystem } from '../medcom/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
-import { collectSors, EntryIndex, rewriteReferences, unprocessableAt, type BundleEntry } from './document-bundle.ts';
+import { collectSors, EntryIndex, inLockOrder, storedFormOf, unprocessableAt, type BundleEntry } from './document-bundle.ts';
 
 const BASE = 'http://sektorbro.dk/fhir';
 const DOCUMENT_TYPE_SYSTEM = `${BASE}/CodeSystem/sektorbro-document-type`;
@@ -120,10 +120,11 @@ export async function ingestDocument(
     const written: StoredResource[] = [];
     // A late older version must not overwrite the resources of the newer one.
     if (!arrivedLate) {
-      for (const entry of doc.index.entries) {
-        const resource = doc.resources.get(entry);
-        if (!resource) continue;
-        const existing = await tx.resources.read(resource.resourceType, resource.id);
+      for (const entry of inLockOrder(doc.index.entries, doc.ids)) {
+        const incoming = doc.resources.get(entry);
+        if (!incoming) continue;
+        const existing = await tx.resources.read(incoming.resourceType, incoming.id);
+        const resource = keepDeathRecord(existing?.resource, incoming);
         // An unchanged resource (the same Patient in the next version) keeps its version; only its grants grow.
         if (existing?.resource && !existing.deleted && sameContent(existing.resource, resource)) {
           await tx.resources.grant(resource.resourceType, resource.id, [write.writerOrg, ...write.grantOrgs]);
@@ -143,7 +144,8 @@ export async function ingestDocument(
     written.push(bundle.stored);
 
     const documentReferenceId = deterministicId(`${doc.documentKey}|version|${String(version)}|DocumentReference`);
-    const reference = buildDocumentReference(doc, documentReferenceId, bundleId, status, current?.documentReferenceId);
+    // A late older version replaces nothing: the newer one stays current and is not its predecessor.
+    const reference = buildDocumentReference(doc, documentReferenceId, bundleId, status, arrivedLate ? undefined : current?.documentReferenceId);
     const storedReference = (await tx.resources.update(reference, write)).stored;
     written.push(storedReference);
 
@@ -243,7 +245,6 @@ function analyse(bundle: AnyResource): AnalysedDocument {
   if (!identifier?.system || !identifier.value) {
     throw unprocessableAt(at('identifier'), 'Composition.identifier (system and value) identifies the document across its versions and is required', 'required');
   }
-  const documentKey = `${identifier.system}|${identifier.value}`;
 
   const timestamp = new Date(typeof bundle.timestamp === 'string' ? bundle.timestamp : '');
   if (Number.isNaN(timestamp.getTime())) throw unprocessableAt('Bundle.timestamp', 'Bundle.timestamp is required in a document', 'required');
@@ -261,14 +262,12 @@ function analyse(bundle: AnyResource): AnalysedDocument {
     throw unprocessableAt(`Bundle.entry[${String(custodian.index)}].resource.identifier`, 'The sending Organization needs a SOR identifier (urn:oid:1.2.208.176.1.1)', 'required');
   }
 
+  // A document's identity is its sender's: another sender reusing the identifier makes another document.
+  const documentKey = `${senderSor}|${identifier.system}|${identifier.value}`;
   const ids = new Map<BundleEntry, string>();
   for (const e of index.entries) ids.set(e, idForEntry(e.resource, documentKey, e.fullUrl));
   const resources = new Map<BundleEntry, AnyResource & { id: string }>();
-  for (const e of index.entries) {
-    const id = ids.get(e) ?? '';
-    const rewritten = rewriteReferences(e.resource, index, ids) as AnyResource;
-    resources.set(e, { ...rewritten, id });
-  }
+  for (const e of index.entries) resources.set(e, storedFormOf(e, index, ids));
 
   const audience = new Set<string>([senderSor]);
   collectSors(bundle, audience);
@@ -442,4 +441,15 @@ function normaliseGlnSystems(node: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(node)) out[k] = k === 'system' && isGlnSystem(v) ? SYSTEM.gln : normaliseGlnSystems(v);
   return out;
+}
+
+/**
+ * One Patient row serves every document and message about a person: a document that says nothing
+ * about death must not erase a death a HospitalNotification recorded.
+ */
+export function keepDeathRecord<T extends AnyResource>(existing: AnyResource | undefined, incoming: T): T {
+  if (incoming.resourceType !== 'Patient' || !existing || incoming.deceasedBoolean !== undefined || incoming.deceasedDateTime !== undefined) return incoming;
+  if (existing.deceasedDateTime !== undefined) return { ...incoming, deceasedDateTime: existing.deceasedDateTime };
+  if (existing.deceasedBoolean !== undefined) return { ...incoming, deceasedBoolean: existing.deceasedBoolean };
+  return incoming;
 }

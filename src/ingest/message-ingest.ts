@@ -24,7 +24,8 @@ import {
 import type { DomainEventRecord, MessageRecord, Store, StoreTx } from '../store/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
-import { collectSors, EntryIndex, rewriteReferences, type BundleEntry } from './document-bundle.ts';
+import { keepDeathRecord } from './document-ingest.ts';
+import { collectSors, EntryIndex, inLockOrder, rewriteReferences, storedFormOf, type BundleEntry } from './document-bundle.ts';
 
 const LEAVE_EXTENSION = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension';
 
@@ -71,7 +72,7 @@ export async function processMessage(
   input: unknown,
   payload: MessagePayload,
   submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
 ): Promise<MessageResult> {
   const read = readMessage(input);
   if (isReadFailure(read)) {
@@ -100,6 +101,7 @@ export async function processMessage(
   const now = deps.clock.now();
   return deps.store.transaction(async (tx) => {
     await tx.messages.lock(msg.headerId);
+    await tx.messages.lock(`bundle:${msg.bundleId}`); // two new letters racing with one Bundle.id
     const replay = await replayOf(tx, msg, audit);
     if (replay) return replay;
     const reused = await tx.messages.findByBundle(msg.bundleId);
@@ -125,7 +127,7 @@ export async function processMessage(
       payload.bytes,
       { format: payload.format, mediaType: payload.mediaType },
     );
-    await audit(tx, written);
+    await audit(tx, written, 200);
     return { status: 200, body: ack as unknown as Record<string, unknown>, replay: false };
   });
 }
@@ -136,10 +138,10 @@ function authorise(envelope: MessageEnvelope, submitter: MessageSubmitter): void
   }
 }
 
-async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: (tx: StoreTx, entities: string[]) => Promise<void>): Promise<MessageResult | undefined> {
+async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>): Promise<MessageResult | undefined> {
   const seen = await tx.messages.findByHeader(envelope.headerId);
   if (!seen) return undefined;
-  await audit(tx, []);
+  await audit(tx, [], seen.answerStatus);
   return { status: seen.answerStatus, body: seen.answer, replay: true };
 }
 
@@ -150,7 +152,7 @@ async function reject(
   issues: Issue[],
   payload: MessagePayload,
   submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
 ): Promise<MessageResult> {
   return deps.store.transaction(async (tx) => {
     await tx.messages.lock(envelope.headerId);
@@ -165,7 +167,7 @@ async function rejectInTx(
   issues: Issue[],
   payload: MessagePayload,
   submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
 ): Promise<MessageResult> {
   if (!envelope.receiver) {
     // Without a readable receiver there is no one to acknowledge from: answer over HTTP instead.
@@ -177,7 +179,7 @@ async function rejectInTx(
     format: payload.format,
     mediaType: payload.mediaType,
   });
-  await audit(tx, []);
+  await audit(tx, [], 422);
   return { status: 422, body: ack as unknown as Record<string, unknown>, replay: false };
 }
 
@@ -187,7 +189,7 @@ async function recordAcknowledgement(
   msg: MedComMessage,
   payload: MessagePayload,
   submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[]) => Promise<void>,
+  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
 ): Promise<MessageResult> {
   const now = deps.clock.now();
   const outcome = {
@@ -199,7 +201,7 @@ async function recordAcknowledgement(
     const replay = await replayOf(tx, msg, audit);
     if (replay) return replay;
     await tx.messages.insert(record(msg, 'recorded', submitter, now, 200, outcome), payload.bytes, { format: payload.format, mediaType: payload.mediaType });
-    await audit(tx, []);
+    await audit(tx, [], 200);
     return { status: 200, body: outcome, replay: false };
   });
 }
@@ -259,9 +261,8 @@ async function storeMessageResources(
   collectSors(msg.bundle, audience);
   const write = { writerOrg: msg.sender.sor, grantOrgs: [...audience] };
   const written: string[] = [];
-  for (const e of index.entries) {
-    const id = ids.get(e) ?? '';
-    const resource = overrides.get(e) ?? ({ ...(rewriteReferences(e.resource, index, ids) as AnyResource), id });
+  for (const e of inLockOrder(index.entries, ids)) {
+    const resource = overrides.get(e) ?? storedFormOf(e, index, ids);
     const stored = await tx.resources.update(resource, write);
     written.push(`${stored.stored.type}/${stored.stored.id}`);
   }
@@ -320,7 +321,12 @@ async function storeHospitalNotification(
   if (patientEntry) {
     const base = rewriteReferences(patientEntry.resource, index, ids) as AnyResource;
     const { deceasedBoolean: _b, deceasedDateTime: _d, ...rest } = base;
-    overrides.set(patientEntry, { ...rest, id: patientId, deceasedBoolean: state.deceased });
+    // This stay speaks for death only when it recorded one, or withdrew one (AN_MORS); another stay's
+    // silence must not bring the patient back to life.
+    const staySays = state.deceased ? true : (previous?.state as StayState | undefined)?.deceased ? false : undefined;
+    const existing = (await tx.resources.read('Patient', patientId))?.resource;
+    const stored = { ...rest, id: patientId, ...(staySays === undefined ? {} : { deceasedBoolean: staySays }) };
+    overrides.set(patientEntry, staySays === undefined ? keepDeathRecord(existing, stored) : stored);
   }
 
   const written = await storeMessageResources(tx, msg, { index, ids, overrides });

@@ -171,6 +171,8 @@ function parseDateValue(value: string): { prefix: DatePrefix; low: Date; high: D
   }
   const range = parseFhirDateRange(prefix === undefined ? value : value.slice(2));
   if (!range) return 'must be a date (YYYY, YYYY-MM, YYYY-MM-DD) or dateTime, optionally with a prefix such as ge';
+  // Years 1-9999 only: outside them the Copenhagen offset shifts into years PostgreSQL cannot compare.
+  if (range.low.getUTCFullYear() < 1 || range.high.getUTCFullYear() > 9999) return 'must be within the years 0001 to 9999';
   return { prefix: (prefix as DatePrefix | undefined) ?? 'eq', low: range.low, high: range.high };
 }
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { mayRead, type Principal } from '../../auth/index.ts';
-import { badRequest, FHIR_ID, forbidden, notFound } from '../../shared/index.ts';
+import { badRequest, FHIR_ID, notFound } from '../../shared/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { setAuditIntent, type Auditor } from '../audit.ts';
 
@@ -18,7 +18,7 @@ export function deliveriesRouter(deps: AppDeps, auditor: Auditor): Router {
     setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'DocumentReference', entities: [`DocumentReference/${document}`], query: undefined });
     const ref = await store.resources.read('DocumentReference', document);
     if (!ref) throw notFound(`DocumentReference/${document}`);
-    if (principal.role !== 'quality' && !mayRead(principal, ref)) throw forbidden(`DocumentReference/${document} is not shared with your organisation`);
+    if (principal.role !== 'quality' && !mayRead(principal, ref)) throw notFound(`DocumentReference/${document}`); // as if absent: see assertMayRead
     const record = (await store.documents.byReference(document));
     const deliveries = await store.deliveries.bySource(`DocumentReference/${document}`);
     await auditor.success(res, 200, []);

@@ -5,6 +5,7 @@ import {
   mayInteract,
   mayProcessMessage,
   mayRead,
+  REGISTRY_TYPES,
   type Interaction,
   type Principal,
 } from '../../auth/index.ts';
@@ -19,6 +20,7 @@ import {
   unprocessable,
   FHIR_ID,
   GatewayError,
+  withRegistryTag,
   SYSTEM,
   type AnyResource,
 } from '../../shared/index.ts';
@@ -28,7 +30,7 @@ import { parseFhirXml } from '../../medcom/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { assertJsonContentType, isXmlContentType, parseJsonBody } from '../json-body.ts';
+import { assertJsonContentType, assertNoNulCharacters, isXmlContentType, parseJsonBody } from '../json-body.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
 import { buildCapabilityStatement } from '../capability-statement.ts';
 import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
@@ -123,7 +125,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       message,
       { bytes, mediaType: contentType ?? FHIR_JSON, format: xml ? 'fhir-xml' : 'fhir-json' },
       { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'relay' || principal.role === 'admin' },
-      (tx, entities) => auditor.success(res, 200, entities, tx.audit),
+      (tx, entities, status) => auditor.success(res, status, entities, tx.audit),
     );
     if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');
     res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
@@ -229,7 +231,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     if (principal.role !== 'admin') {
       throw badRequest('Only document Bundles (Bundle.type = document) are accepted here; MedCom messages go to $process-message', ['Bundle.type'], 'not-supported');
     }
-    const resource = validated(body, type);
+    const resource = tagRegistry(validated(body, type));
     const { id: _ignored, ...withoutId } = resource; // the server assigns ids on create (FHIR R4 §3.1.0.4)
     const grantOrgs = await grantsForWrite(withoutId, resolveOrganizationSor);
     const stored = await store.transaction(async (tx) => {
@@ -267,7 +269,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const id = checkId(req.params.id);
     const principal = guard(res, type, 'u');
     setAuditIntent(res, { action: 'U', interaction: 'update', resourceType: type, entities: [`${type}/${id}`], query: undefined });
-    const resource = readResource(req, type);
+    const resource = tagRegistry(readResource(req, type));
     if (resource.id !== id) {
       throw badRequest(`The resource id (${resource.id ?? 'missing'}) must match the id in the URL (${id})`, [`${type}.id`]);
     }
@@ -312,7 +314,9 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
 
   function readJson(req: Request): unknown {
     assertJsonContentType(req.header('content-type'));
-    return parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
+    assertNoNulCharacters(body);
+    return body;
   }
 
   function readResource(req: Request, type: string): AnyResource {
@@ -348,8 +352,18 @@ async function grantPatient(tx: StoreTx, resource: AnyResource | undefined, orgs
   }
 }
 
+/** Registry types written through the REST API (admin) are the curated registry. */
+function tagRegistry(resource: AnyResource): AnyResource {
+  return REGISTRY_TYPES.includes(resource.resourceType) ? withRegistryTag(resource, true) : resource;
+}
+
+/**
+ * A row not shared with the caller's organisation answers 404, exactly as a row that does not exist:
+ * ids derive from CPR numbers, so a 403 would tell whether a person has data here. The denial is
+ * still audited (outcome 4).
+ */
 function assertMayRead(principal: Principal, stored: StoredResource): void {
-  if (!mayRead(principal, stored)) throw forbidden(`${stored.type}/${stored.id} is not shared with your organisation`);
+  if (!mayRead(principal, stored)) throw notFound(`${stored.type}/${stored.id}`);
 }
 
 function notSupportedType(type: string): GatewayError {
@@ -414,7 +428,9 @@ function parseAuditQuery(params: [string, string][], defaultCount: number, maxCo
     if (k === 'date') {
       const m = /^(ge|le|gt|lt)?(.+)$/.exec(v);
       const d = new Date(m?.[2] ?? '');
-      if (!m || Number.isNaN(d.getTime())) throw badRequest('date must be a dateTime with an optional ge/le prefix', ['date'], 'value');
+      if (!m || Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) {
+        throw badRequest('date must be a dateTime within the years 0001-9999, with an optional ge/le prefix', ['date'], 'value');
+      }
       if (m[1] === 'le' || m[1] === 'lt') q.until = d;
       else q.since = d;
     } else if (k === 'agent') q.clientId = v;

@@ -1,5 +1,6 @@
 import express, { Router } from 'express';
-import { mayInteract, type Principal } from '../../auth/index.ts';
+import { mayInteract, mayProcessMessage, type Principal } from '../../auth/index.ts';
+import { findRegistrySor } from '../../delivery/index.ts';
 import { ingestDocument, processMessage } from '../../ingest/index.ts';
 import { descendantGlns, mapOioxml, parseOioxml } from '../../mapping/index.ts';
 import { SYSTEM, unsupportedMediaType, type Issue } from '../../shared/index.ts';
@@ -27,32 +28,33 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
 
   router.post('/oioxml', express.raw({ type: () => true, limit: config.limits.bodyBytes }), async (req, res) => {
     const principal = res.locals.principal as Principal;
-    mayInteract(principal, 'Bundle', 'c');
+    mayProcessMessage(principal); // every letter needs system/Bundle.c; documents additionally a hospital (below)
     const mime = (req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (!XML_TYPES.has(mime)) throw unsupportedMediaType(`Content-Type ${mime || '(none)'} is not accepted here; send application/xml`);
     const bytes = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const doc = parseOioxml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth });
     const sorByGln = await knownSors(deps, descendantGlns(doc));
     const mapped = mapOioxml(mappings, doc, { receivedAt: clock.now(), sorForGln: (gln) => sorByGln.get(gln) });
-    const submitter = { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' };
+    const submitter = { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' || principal.role === 'relay' };
     if (mapped.bundle.type === 'message') {
       // XDIS91 becomes a MedCom CareCommunication: stored as any received CareCommunication is, with its thread.
       const message = await processMessage(
         { store, validator, clock, validateMedCom: (b) => legacyLetterIssues(validator.validate(b, { resourceType: 'Bundle' }), deps.medcom.validateMessage(b).issues) },
         mapped.bundle,
         { bytes, mediaType: mime, format: 'oioxml' },
-        { ...submitter, mayActForAnySender: submitter.mayActForAnySender || principal.role === 'relay' },
-        (tx, entities) => auditor.success(res, 201, entities, tx.audit),
+        submitter,
+        (tx, entities, status) => auditor.success(res, status === 200 ? 201 : status, entities, tx.audit),
       );
       if (message.replay) res.setHeader('X-Sektorbro-Replay', 'true');
       res.status(message.status === 200 ? 201 : message.status).type(FHIR_JSON).send(JSON.stringify(message.body));
       return;
     }
+    mayInteract(principal, 'Bundle', 'c');
     const result = await ingestDocument(
       { store, validator, clock },
       mapped.bundle,
       { bytes, mediaType: mime, format: 'oioxml', mapping: `${mapped.mappingId}|${mapped.mappingVersion}`, issues: mapped.issues },
-      submitter,
+      { ...submitter, mayActForAnySender: principal.role === 'admin' },
       (tx, entities) => auditor.success(res, 201, entities, tx.audit),
     );
     if (result.replay) res.setHeader('X-Sektorbro-Replay', 'true');
@@ -80,18 +82,14 @@ function legacyLetterIssues(base: readonly Issue[], medcom: readonly Issue[]): I
 /**
  * SOR codes for the GLNs (EAN location numbers) a letter names: OIOXML carries only GLNs, while
  * Sektorbro's identities are SOR codes. Known from the registered clients' organisations and from
- * registry Organizations that carry both identifiers.
+ * curated registry Organizations that carry both identifiers (never from what documents carried).
  */
 async function knownSors(deps: AppDeps, glns: readonly string[]): Promise<Map<string, string>> {
   const map = new Map<string, string>();
   for (const c of deps.clients.list()) if (c.org.gln) map.set(c.org.gln, c.org.sor);
   for (const gln of new Set(glns)) {
     if (map.has(gln)) continue;
-    const page = await deps.store.resources.search(
-      { type: 'Organization', criteria: [{ kind: 'token', param: 'identifier', values: [{ system: SYSTEM.gln, code: gln }] }], count: 2, total: false },
-      { kind: 'all' },
-    );
-    const sor = ((page.items[0]?.resource?.identifier ?? []) as fhir4.Identifier[]).find((i) => i.system === SYSTEM.sor)?.value;
+    const sor = await findRegistrySor(deps.store.resources, SYSTEM.gln, gln);
     if (sor) map.set(gln, sor);
   }
   return map;

@@ -71,10 +71,10 @@ describe.each(BACKENDS)('routing through the transactional outbox on $name', (ba
     expect(body.deliveries.map((d) => d.recipient?.sor)).toContain('953741000016009');
   });
 
-  it('when an organisation the document does not name asks for its timeline, then 403', async () => {
+  it('when an organisation the document does not name asks for its timeline, then 404 as if it were absent', async () => {
     const id = await submit(epikriseBundle({ letterId: 'route-d' }));
     const municipality = await t.token('demo-municipality');
-    expect((await timeline(id, municipality)).status).toBe(403);
+    expect((await timeline(id, municipality)).status).toBe(404);
     expect((await timeline(id, await t.token('demo-quality'))).status).toBe(200);
   });
 });

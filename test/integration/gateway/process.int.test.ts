@@ -40,11 +40,15 @@ async function startProcess(env: Record<string, string>): Promise<Running> {
   child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
   child.stderr.on('data', (d: Buffer) => { out += d.toString('utf8'); });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code); }));
-  for (let i = 0; i < 200 && !out.includes('gateway.started'); i++) {
+  // Start-up compiles the R4 schema and the profiles: seconds on an idle machine, more under load.
+  for (let i = 0; i < 900 && !out.includes('gateway.started'); i++) {
     if (child.exitCode !== null) throw new Error(`gateway exited early:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  if (!out.includes('gateway.started')) throw new Error(`gateway did not start:\n${out}`);
+  if (!out.includes('gateway.started')) {
+    child.kill('SIGKILL'); // never leave a gateway running behind a failed test
+    throw new Error(`gateway did not start:\n${out}`);
+  }
   return {
     base,
     output: () => out,
@@ -60,7 +64,7 @@ async function cliToken(clientId: string, base: string): Promise<string> {
   return stdout;
 }
 
-describe('the gateway as a process (embedded default)', () => {
+describe('the gateway as a process (embedded default)', { timeout: 240_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sektorbro-process-'));
   afterAll(() => { rmSync(dataDir, { recursive: true, force: true }); });
 
@@ -100,7 +104,7 @@ describe('the gateway as a process (embedded default)', () => {
 
 const withRedis = await redisAvailable();
 
-describe.runIf(withRedis)('the gateway as a process on PostgreSQL and Redis', () => {
+describe.runIf(withRedis)('the gateway as a process on PostgreSQL and Redis', { timeout: 240_000 }, () => {
   const database = `sektorbro_process_${process.pid}`;
   const admin = () => new pg.Client({ connectionString: TEST_DATABASE_URL });
   const url = new URL(TEST_DATABASE_URL);

@@ -86,20 +86,23 @@ describe.each(BACKENDS)('access control and audit on $name', (backend) => {
     expect((wrong.body as { error: string }).error).toBe('invalid_client');
   });
 
-  it('when the GP named in Patient.generalPractitioner reads the patient, then it may; other organisations may not', async () => {
+  it('when the GP named in Patient.generalPractitioner reads the patient, then it may; other organisations get 404 as if it were absent', async () => {
     const gp = await t.token('demo-gp');
     const hospital = await t.token('demo-hospital');
     const municipality = await t.token('demo-municipality');
     expect((await get('/fhir/Patient/oesterbro-patient', gp)).status).toBe(200);
-    expectOutcome(await get('/fhir/Patient/oesterbro-patient', hospital), 403);
-    expectOutcome(await get('/fhir/Patient/Bruno', gp), 403);
+    // Not shared answers exactly as absent: a 403 would reveal that the person has data here.
+    expectOutcome(await get('/fhir/Patient/oesterbro-patient', hospital), 404);
+    expectOutcome(await get('/fhir/Patient/Bruno', gp), 404);
+    const hidden = JSON.stringify((await get('/fhir/Patient/Bruno', gp)).body).replace('Bruno', 'X');
+    expect(hidden).toBe(JSON.stringify((await get('/fhir/Patient/nobody-here', gp)).body).replace('nobody-here', 'X'));
     const gpSearch = await get(`/fhir/Patient?identifier=${CPR}|0201919990`, gp);
     expect((gpSearch.body as Bundle).total).toBe(1);
     const muniSearch = await get(`/fhir/Patient?identifier=${CPR}|0201919990`, municipality);
     expect((muniSearch.body as Bundle).total).toBe(0);
     const gpAll = await get('/fhir/Patient', gp);
     expect((gpAll.body as Bundle).entry?.map((e) => e.resource.id)).toEqual(['oesterbro-patient']);
-    expectOutcome(await get('/fhir/Patient/oesterbro-patient/_history', hospital), 403);
+    expectOutcome(await get('/fhir/Patient/oesterbro-patient/_history', hospital), 404);
   });
 
   it('when quality staff or a relay ask for patient data, then 403; registry data is open to quality', async () => {

@@ -139,6 +139,8 @@ describe.each(BACKENDS)('FHIR REST on $name', (backend) => {
     expect(JSON.stringify(typo.body)).toMatch(/identifer/);
     expect((await get('/fhir/Encounter?date=yesterday')).status).toBe(400);
     expect((await get('/fhir/Encounter?_count=100000')).status).toBe(400);
+    expect((await get('/fhir/Encounter?date=ge0000-01-01')).status).toBe(400);
+    expect((await get('/fhir/Patient?_lastUpdated=ge0001')).status).toBe(400);
   });
 
   it('when a resource is invalid, then 422 says what and where, and nothing is stored', async () => {

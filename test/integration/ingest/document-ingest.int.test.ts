@@ -112,6 +112,16 @@ describe.each(BACKENDS)('document ingest on $name', (backend) => {
     expect((current.body as Bundle).total).toBe(0);
   });
 
+  it('when another sender reuses a document identifier, then it makes another document and cannot touch the first', async () => {
+    const victim = (await submit(epikriseBundle({ letterId: 'doc-owned', recommendation: 'Hemmelig anbefaling' }))).body as DocRef;
+    const other = await submit(epikriseBundle({ letterId: 'doc-owned', senderSor: '1234567890123', status: 'entered-in-error', timestamp: '2026-11-28T10:00:00+01:00' }), admin);
+    expect(other.status).toBe(201);
+    expect((other.body as DocRef).id).not.toBe(victim.id);
+    expect(((await get(`/fhir/DocumentReference/${victim.id}`)).body as DocRef).status).toBe('current');
+    const compositions = (await get(`/fhir/Composition?identifier=${encodeURIComponent('https://sor2.sum.dsdn.dk/#id=265161000016000')}|doc-owned`)).body as Bundle;
+    expect(compositions.entry?.some((e) => JSON.stringify(e.resource).includes('Hemmelig anbefaling'))).toBe(true);
+  });
+
   it('when the sender is not the token\'s organisation, then 403 and nothing is stored', async () => {
     const before = await count('DocumentReference');
     const res = await submit(epikriseBundle({ letterId: 'doc-e', senderSor: '1234567890123' }));
@@ -144,6 +154,10 @@ describe.each(BACKENDS)('document ingest on $name', (backend) => {
     ((noCpr.entry as { resource: Record<string, unknown> }[])[1] as { resource: Record<string, unknown> }).resource.identifier = [];
     const r4 = await submit(noCpr);
     expect(r4.status).toBe(422);
+
+    const nul = JSON.stringify(epikriseBundle({ letterId: 'doc-nul', recommendation: 'A\u0000B' }));
+    const r5 = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON).send(nul);
+    expect(r5.status).toBe(400);
 
     const broken = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON).send('{"resourceType":"Bundle","type":"document",');
     expect(broken.status).toBe(400);

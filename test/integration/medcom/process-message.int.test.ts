@@ -66,6 +66,16 @@ describe.each(BACKENDS)('the process-message operation on $name', (backend) => {
     const expressions = (outcomeOf(ack)?.issue ?? []).flatMap((i) => i.expression ?? []).join(' ');
     expect(expressions).toMatch(/event/);
     expect(expressions).toMatch(/class/);
+    const audit = (await get('/fhir/AuditEvent?_count=5')).body as { entry: { resource: { outcome: string; outcomeDesc: string } }[] };
+    expect(audit.entry[0]?.resource.outcome).toBe('4');
+    expect(audit.entry[0]?.resource.outcomeDesc).toMatch(/HTTP 422/);
+  });
+
+  it('when a patient died in one stay, then a later message about another stay does not bring the patient back to life', async () => {
+    await send(readFileSync(examplePath('medcom', 'hn-mors-deceased-emergency.json')));
+    await send(readFileSync(examplePath('medcom', 'hn-stin-lpr3-episodeofcare-id.json')));
+    const patient = (await get(`/fhir/Patient?identifier=${CPR}|2509479989`)).body as Bundle;
+    expect(patient.entry?.[0]?.resource.deceasedBoolean).toBe(true);
   });
 
   it("when a message breaks MedCom's own profile (an Encounter status the HospitalNotification does not allow), then fatal-error says where", async () => {
