@@ -15,6 +15,20 @@ export function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
+/**
+ * Search cursors hold the last id served: search pages run in id order, which an update does not
+ * change, so a resource updated while a client pages through is neither skipped nor served twice.
+ */
+export function encodeIdCursor(id: string): string {
+  return Buffer.from(`i${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeIdCursor(cursor: string): string {
+  const m = /^i([A-Za-z0-9\-.]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!m?.[1]) throw badRequest('_cursor is not a cursor this server issued', ['_cursor'], 'value');
+  return m[1];
+}
+
 /** Collects SQL parameters so values are always bound, never spliced into the text. */
 export class SqlParams {
   readonly values: unknown[] = [];

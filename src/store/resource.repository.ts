@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest, FHIR_ID, notFound, preconditionFailed } from '../shared/index.ts';
 import type { AnyResource, Clock } from '../shared/index.ts';
-import { decodeCursor, encodeCursor, SqlParams } from './cursor.ts';
+import { decodeCursor, decodeIdCursor, encodeCursor, encodeIdCursor, SqlParams } from './cursor.ts';
 import type {
   AccessFilter,
   Db,
@@ -248,12 +248,14 @@ async function search(db: Db, query: SearchQuery, access: AccessFilter): Promise
   const filter = where.join(' AND ');
 
   const paged = [filter];
-  if (query.cursor !== undefined) paged.push(`r.seq < ${p.add(decodeCursor(query.cursor))}`);
+  if (query.cursor !== undefined) paged.push(`r.id > ${p.add(decodeIdCursor(query.cursor))}`);
   const { rows } = await db.query<ResourceRow>(
-    `SELECT ${COLUMNS} FROM resources r WHERE ${paged.join(' AND ')} ORDER BY r.seq DESC LIMIT ${p.add(query.count + 1)}`,
+    `SELECT ${COLUMNS} FROM resources r WHERE ${paged.join(' AND ')} ORDER BY r.id LIMIT ${p.add(query.count + 1)}`,
     p.values,
   );
-  const page = toPage(rows, query.count);
+  const items = rows.slice(0, query.count);
+  const last = items.at(-1);
+  const page: Page<StoredResource> = { items: items.map(toStored), next: rows.length > query.count && last ? encodeIdCursor(last.id) : undefined };
   if (query.total) {
     const counted = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM resources r WHERE ${filter}`, filterParams);
     page.total = counted.rows[0]?.total ?? 0;

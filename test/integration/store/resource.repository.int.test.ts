@@ -313,7 +313,7 @@ describe.each(list)('resource repository on $name', (backend) => {
       expect((await find('_lastUpdated=ne2024-03-31')).sort()).toEqual([before.id, after.id].sort());
     });
 
-    it('when results are paged with _count and the cursor, then every match comes exactly once, newest first, with the total', async () => {
+    it('when results are paged with _count and the cursor, then every match comes exactly once, in id order, with the total', async () => {
       const system = freshSystem();
       const made: string[] = [];
       for (let i = 0; i < 7; i++) made.push((await repo.create(patientWith(system, String(i)), byHospital)).id);
@@ -328,7 +328,29 @@ describe.each(list)('resource repository on $name', (backend) => {
         pages++;
       } while (cursor !== undefined);
       expect(pages).toBe(3);
-      expect(seen).toEqual([...made].reverse());
+      // Id order, not newest first: an update must not move a resource past the cursor (see the next test).
+      expect(seen).toEqual([...made].sort());
+    });
+
+    it('when a resource is updated while a client pages through, then it is still served exactly once', async () => {
+      const system = freshSystem();
+      const made: string[] = [];
+      for (let i = 0; i < 5; i++) made.push((await repo.create(patientWith(system, String(i)), byHospital)).id);
+      const first = await search('Patient', `identifier=${system}|&_count=2`);
+      const servedFirst = ids(first.items);
+      for (const id of made) {
+        const current = await repo.read('Patient', id);
+        if (current?.resource) await repo.update({ ...current.resource, id, gender: 'other' }, byHospital);
+      }
+      const seen = [...servedFirst];
+      let cursor = first.next;
+      while (cursor !== undefined) {
+        const page = await search('Patient', `identifier=${system}|&_count=2&_cursor=${cursor}`);
+        seen.push(...ids(page.items));
+        cursor = page.next;
+      }
+      expect([...seen].sort()).toEqual([...made].sort());
+      expect(new Set(seen).size).toBe(made.length);
     });
 
     it('when _total=none, then no total is counted', async () => {
