@@ -1,4 +1,4 @@
-import { isRegistryEntry, SYSTEM } from '../shared/index.ts';
+import { isRegistryEntry, REGISTRY_TAG, SYSTEM } from '../shared/index.ts';
 import type { OutboxEntry, ResourceRepository } from '../store/index.ts';
 
 /** One recipient and why it was chosen; the basis is kept with the delivery. */
@@ -47,7 +47,8 @@ export async function routeOutboxEntry(entry: OutboxEntry, lookup: OrganizationL
   if (wantsGp && !strings(p.generalPractitioners).some(has)) {
     for (const sor of strings(p.generalPractitioners)) if (!has(sor)) recipients.push({ sor, basis: "the patient's GP (Patient.generalPractitioner)" });
   }
-  if (wantsMunicipality && named.length === 0) {
+  // A plan for both (genoptræningsplan) that names only one of them still goes to the other.
+  if (wantsMunicipality && strings(p.namedMunicipalities).length === 0 && (named.length === 0 || wantsGp)) {
     for (const code of strings(p.municipalityCodes)) {
       const sor = await lookup(KOMMUNEKODE, code);
       if (sor && !has(sor)) recipients.push({ sor, basis: `the municipality of residence (kommunekode ${code}) from the registry` });
@@ -66,8 +67,17 @@ export async function routeOutboxEntry(entry: OutboxEntry, lookup: OrganizationL
  * than one SOR code resolves to nothing rather than to a guess.
  */
 export async function findRegistrySor(resources: ResourceRepository, system: string, value: string): Promise<string | undefined> {
+  // The tag is part of the query, so no number of untagged copies can crowd the registry row out.
   const page = await resources.search(
-    { type: 'Organization', criteria: [{ kind: 'token', param: 'identifier', values: [{ system, code: value }] }], count: 20, total: false },
+    {
+      type: 'Organization',
+      criteria: [
+        { kind: 'token', param: 'identifier', values: [{ system, code: value }] },
+        { kind: 'meta-tag', system: REGISTRY_TAG.system, code: REGISTRY_TAG.code },
+      ],
+      count: 20,
+      total: false,
+    },
     { kind: 'all' },
   );
   const sors = new Set(

@@ -32,10 +32,6 @@ export function toGatewayError(err: unknown, requestId: string): GatewayError {
     // Deadlock or serialisation failure: nothing was stored; the client may simply retry.
     return new GatewayError('store.conflict', 503, [{ severity: 'error', code: 'conflict', diagnostics: 'A concurrent write got in the way; nothing was stored, retry the request' }], { cause: err, headers: { 'Retry-After': '1' } });
   }
-  if (/^22[0-9A-Z]{3}$/.test(sqlState)) {
-    // PostgreSQL data exception (a value it cannot store or compare): the input's fault, not ours.
-    return new GatewayError('store.bad-value', 400, [{ severity: 'error', code: 'value', diagnostics: 'A value in the request is outside what this server can store or compare' }], { cause: err });
-  }
   const issues: Issue[] = [{ severity: 'fatal', code: 'exception', diagnostics: `Internal error; quote request id ${requestId} when reporting it` }];
   return new GatewayError('http.unhandled', 500, issues, { cause: err });
 }

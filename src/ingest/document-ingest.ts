@@ -123,7 +123,7 @@ export async function ingestDocument(
       for (const entry of inLockOrder(doc.index.entries, doc.ids)) {
         const incoming = doc.resources.get(entry);
         if (!incoming) continue;
-        const existing = await tx.resources.read(incoming.resourceType, incoming.id);
+        const existing = await tx.resources.readForUpdate(incoming.resourceType, incoming.id); // lock, then read: no lost update
         const resource = keepDeathRecord(existing?.resource, incoming);
         // An unchanged resource (the same Patient in the next version) keeps its version; only its grants grow.
         if (existing?.resource && !existing.deleted && sameContent(existing.resource, resource)) {
@@ -184,6 +184,7 @@ export async function ingestDocument(
         patientId: doc.patientId,
         senderSor: doc.senderSor,
         namedRecipients: doc.namedRecipients,
+        namedMunicipalities: doc.namedMunicipalities,
         generalPractitioners: doc.generalPractitioners,
         municipalityCodes: doc.municipalityCodes,
       }, receivedAt);
@@ -211,6 +212,8 @@ interface AnalysedDocument {
   audience: string[];
   /** SOR codes of the organisations the Composition addresses (`sektorbro-recipient`). */
   namedRecipients: string[];
+  /** Those of them that are municipalities (carry a kommunekode). */
+  namedMunicipalities: string[];
   /** SOR codes of the patient's GP (`Patient.generalPractitioner`). */
   generalPractitioners: string[];
   /** Kommunekoder of the patient's addresses (DK Core municipality code extension). */
@@ -278,7 +281,11 @@ function analyse(bundle: AnyResource): AnalysedDocument {
     return id?.system === SYSTEM.sor ? id.value : undefined;
   };
   const defined = (xs: (string | undefined)[]): string[] => [...new Set(xs.filter((x): x is string => x !== undefined))];
-  const namedRecipients = defined(((composition.extension ?? []) as fhir4.Extension[]).filter((e) => e.url === RECIPIENT_EXT).map((e) => sorOfRef(e.valueReference)));
+  const recipientRefs = ((composition.extension ?? []) as fhir4.Extension[]).filter((e) => e.url === RECIPIENT_EXT).map((e) => e.valueReference);
+  const namedRecipients = defined(recipientRefs.map(sorOfRef));
+  const isMunicipality = (ref: unknown): boolean =>
+    ((index.resolveRef(ref)?.resource.identifier ?? []) as fhir4.Identifier[]).some((i) => i.system === SYSTEM.kommunekode);
+  const namedMunicipalities = defined(recipientRefs.filter(isMunicipality).map(sorOfRef));
   const generalPractitioners = defined(((patientEntry.resource.generalPractitioner ?? []) as fhir4.Reference[]).map(sorOfRef));
   const municipalityCodes = defined(
     ((patientEntry.resource.address ?? []) as fhir4.Address[]).flatMap((a) =>
@@ -299,6 +306,7 @@ function analyse(bundle: AnyResource): AnalysedDocument {
     encounter: index.resolveRef(composition.encounter),
     audience: [...audience],
     namedRecipients,
+    namedMunicipalities,
     generalPractitioners,
     municipalityCodes,
   };

@@ -99,6 +99,24 @@ export async function processMessage(
   if (cc && 'issues' in cc) return reject(deps, msg, cc.issues, payload, submitter, audit);
 
   const now = deps.clock.now();
+  try {
+    return await storeProcessed(deps, msg, hn, payload, submitter, audit, now);
+  } catch (err) {
+    // A value the store cannot hold (a date beyond year 9999, ...) is the message's fault: answer it.
+    if (err instanceof GatewayError && err.code === 'store.bad-value') return reject(deps, msg, err.issues.map((i) => ({ ...i })), payload, submitter, audit);
+    throw err;
+  }
+}
+
+async function storeProcessed(
+  deps: MessageIngestDeps,
+  msg: MedComMessage,
+  hn: Exclude<ReturnType<typeof readHospitalNotification>, { issues: Issue[] }> | undefined,
+  payload: MessagePayload,
+  submitter: MessageSubmitter,
+  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
+  now: Date,
+): Promise<MessageResult> {
   return deps.store.transaction(async (tx) => {
     await tx.messages.lock(msg.headerId);
     await tx.messages.lock(`bundle:${msg.bundleId}`); // two new letters racing with one Bundle.id
@@ -324,7 +342,7 @@ async function storeHospitalNotification(
     // This stay speaks for death only when it recorded one, or withdrew one (AN_MORS); another stay's
     // silence must not bring the patient back to life.
     const staySays = state.deceased ? true : (previous?.state as StayState | undefined)?.deceased ? false : undefined;
-    const existing = (await tx.resources.read('Patient', patientId))?.resource;
+    const existing = (await tx.resources.readForUpdate('Patient', patientId))?.resource; // lock, then read: no lost update
     const stored = { ...rest, id: patientId, ...(staySays === undefined ? {} : { deceasedBoolean: staySays }) };
     overrides.set(patientEntry, staySays === undefined ? keepDeathRecord(existing, stored) : stored);
   }

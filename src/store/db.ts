@@ -1,3 +1,4 @@
+import { GatewayError } from '../shared/index.ts';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import type { Transaction as PGliteTransaction } from '@electric-sql/pglite';
@@ -9,7 +10,27 @@ import type { Db } from './ports.ts';
  * check it, so repositories type their own queries.
  */
 const typedQuery = (run: (sql: string, params?: unknown[]) => Promise<unknown[]>): Db['query'] =>
-  (async (sql: string, params?: unknown[]) => ({ rows: await run(sql, params) })) as Db['query'];
+  (async (sql: string, params?: unknown[]) => {
+    try {
+      return { rows: await run(sql, params) };
+    } catch (err) {
+      throw asDataError(err);
+    }
+  }) as Db['query'];
+
+/**
+ * A PostgreSQL data exception (SQLSTATE class 22: a value out of range, a character it cannot
+ * store) on values we pass comes from the input: it becomes a 422 naming no SQL and no value,
+ * so callers can answer it (a MedCom message gets its fatal-error acknowledgement). Anything
+ * else stays as it is.
+ */
+function asDataError(err: unknown): unknown {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return err;
+  return new GatewayError('store.bad-value', 422, [
+    { severity: 'error', code: 'value', diagnostics: 'A value in the input is outside what can be stored (for example a date beyond year 9999 or a NUL character)' },
+  ], { cause: err });
+}
 
 /** Schema names we accept for the `schema` option: they are spliced into DDL, so keep them plain. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

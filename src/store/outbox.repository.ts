@@ -16,12 +16,13 @@ export function createOutboxRepository(db: Db): OutboxRepository {
         eventType, subject, JSON.stringify(payload), at.toISOString(),
       ]);
     },
-    async claim(limit) {
+    async claim(limit, maxAttempts) {
       // SKIP LOCKED: several relays (API and worker) share the outbox without taking the same row.
+      // An entry that failed maxAttempts times stays unprocessed for a person, and stops blocking the rest.
       const { rows } = await db.query<OutboxRow>(
         `SELECT id, event_type, subject, payload, created_at, attempts FROM outbox
-         WHERE processed_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
+         WHERE processed_at IS NULL AND attempts < $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [limit, maxAttempts],
       );
       return rows.map((r): OutboxEntry => ({ id: Number(r.id), eventType: r.event_type, subject: r.subject, payload: r.payload, createdAt: r.created_at, attempts: r.attempts }));
     },

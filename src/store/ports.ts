@@ -49,7 +49,9 @@ export type SearchCriterion =
   | { kind: 'reference'; param: string; values: { type?: string; id: string }[] }
   | { kind: 'chained-token'; param: string; target: 'Patient'; targetParam: string; values: { system?: string; code?: string }[] }
   | { kind: 'date'; param: string; prefix: DatePrefix; low: Date; high: Date }
-  | { kind: 'last-updated'; prefix: DatePrefix; low: Date; high: Date };
+  | { kind: 'last-updated'; prefix: DatePrefix; low: Date; high: Date }
+  /** Internal (not a search parameter clients use): rows whose `meta.tag` holds this coding. */
+  | { kind: 'meta-tag'; system: string; code: string };
 
 export interface SearchQuery {
   type: string;
@@ -78,6 +80,8 @@ export interface ResourceRepository {
   /** Marks deleted (a new version). Returns undefined when there was nothing to delete. */
   delete(type: string, id: string, ctx: WriteContext): Promise<StoredResource | undefined>;
   read(type: string, id: string): Promise<StoredResource | undefined>;
+  /** Reads after taking the resource's write lock (inside a transaction): read-modify-write without lost updates. */
+  readForUpdate(type: string, id: string): Promise<StoredResource | undefined>;
   vread(type: string, id: string, versionId: number): Promise<StoredResource | undefined>;
   /** Newest first. `id` undefined: the whole type's history. */
   history(type: string, id: string | undefined, opts: { count: number; cursor?: string | undefined; access: AccessFilter }): Promise<Page<StoredResource>>;
@@ -226,8 +230,8 @@ export interface OutboxEntry {
 /** The transactional outbox: written with the data it is about, drained by delivery's relay. */
 export interface OutboxRepository {
   append(eventType: string, subject: string, payload: Record<string, unknown>, at: Date): Promise<void>;
-  /** Oldest unprocessed entries, locked for this transaction (other relays skip them). */
-  claim(limit: number): Promise<OutboxEntry[]>;
+  /** Oldest unprocessed entries that have failed fewer than `maxAttempts` times, locked for this transaction (other relays skip them). */
+  claim(limit: number, maxAttempts: number): Promise<OutboxEntry[]>;
   markProcessed(id: number, at: Date): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
   pending(): Promise<number>;

@@ -78,6 +78,13 @@ export function createResourceRepository(db: Db, clock: Clock): ResourceReposito
       return rows[0] && toStored(rows[0]);
     },
 
+    async readForUpdate(type, id) {
+      // pg_advisory_xact_lock is re-entrant: the update that follows takes the same lock again.
+      await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`resource:${type}/${id}`]);
+      const { rows } = await db.query<ResourceRow>(`SELECT ${COLUMNS} FROM resources r WHERE r.resource_type = $1 AND r.id = $2`, [type, id]);
+      return rows[0] && toStored(rows[0]);
+    },
+
     async vread(type, id, versionId) {
       if (!Number.isSafeInteger(versionId)) return undefined;
       const { rows } = await db.query<ResourceRow>(
@@ -273,6 +280,8 @@ function criterionSql(c: SearchCriterion, p: SqlParams): string {
   switch (c.kind) {
     case 'id':
       return `r.id = ANY(${p.add(c.values)}::text[])`;
+    case 'meta-tag':
+      return `r.content->'meta'->'tag' @> ${p.add(JSON.stringify([{ system: c.system, code: c.code }]))}::jsonb`;
     case 'token':
       return `EXISTS (SELECT 1 ${indexOf(p, c.param)} AND ${anyOf(c.values.map((v) => tokenSql('s', v, p)))})`;
     case 'reference':

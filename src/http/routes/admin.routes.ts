@@ -3,13 +3,18 @@ import { forbidden } from '../../shared/index.ts';
 import type { Principal } from '../../auth/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
-import type { Auditor } from '../audit.ts';
+import { setAuditIntent, type Auditor } from '../audit.ts';
 import { deliveriesRouter } from './deliveries.routes.ts';
 
 /** Operator API. Clients are configuration (CLIENTS_FILE); admin can see who is registered, never secrets. */
 export function adminRouter(deps: AppDeps, auditor: Auditor): Router {
   const { config } = deps;
   const router = Router();
+  router.use((req, res, next) => {
+    // Delivery timelines are document metadata: their refusals (401/403) are audited like /fhir's.
+    if (req.path === '/deliveries') setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'DocumentReference', entities: [], query: undefined });
+    next();
+  });
   router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: deps.clients, clock: deps.clock }));
   router.use(rateLimitPerClient(config.limits.rateLimitPerMinute));
   router.use(deliveriesRouter(deps, auditor));

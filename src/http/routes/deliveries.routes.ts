@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { mayRead, type Principal } from '../../auth/index.ts';
+import { mayInteract, mayRead, type Principal } from '../../auth/index.ts';
 import { badRequest, FHIR_ID, notFound } from '../../shared/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { setAuditIntent, type Auditor } from '../audit.ts';
@@ -16,6 +16,9 @@ export function deliveriesRouter(deps: AppDeps, auditor: Auditor): Router {
     const document = typeof req.query.document === 'string' ? req.query.document : undefined;
     if (!document || !FHIR_ID.test(document)) throw badRequest('Give the DocumentReference id: /api/deliveries?document=<id>', ['document'], 'required');
     setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'DocumentReference', entities: [`DocumentReference/${document}`], query: undefined });
+    // The same scope and role rules as reading the DocumentReference itself (relays read nothing),
+    // except that quality staff see document metadata (issue #3).
+    if (principal.role !== 'quality') mayInteract(principal, 'DocumentReference', 'r');
     const ref = await store.resources.read('DocumentReference', document);
     if (!ref) throw notFound(`DocumentReference/${document}`);
     if (principal.role !== 'quality' && !mayRead(principal, ref)) throw notFound(`DocumentReference/${document}`); // as if absent: see assertMayRead

@@ -76,5 +76,7 @@ describe.each(BACKENDS)('routing through the transactional outbox on $name', (ba
     const municipality = await t.token('demo-municipality');
     expect((await timeline(id, municipality)).status).toBe(404);
     expect((await timeline(id, await t.token('demo-quality'))).status).toBe(200);
+    expect((await timeline(id, await t.token('demo-hospital', 'system/Bundle.c'))).status).toBe(403);
+    expect((await timeline(id, await t.token('demo-relay'))).status).toBe(403);
   });
 });

@@ -88,6 +88,18 @@ describe.each(BACKENDS)('the process-message operation on $name', (backend) => {
     expect(JSON.stringify(outcomeOf(ack))).toMatch(/Bundle\.entry\[\d+\]\.resource\.status/);
   });
 
+  it('when a valid message carries a time the store cannot hold, then it still gets a fatal-error acknowledgement', async () => {
+    const msg = readExampleJson('medcom', 'hn-stin-admit-inpatient.json');
+    const encounter = (msg.entry as { resource: { resourceType: string; period?: { start: string } } }[]).find((e) => e.resource.resourceType === 'Encounter')?.resource;
+    if (encounter?.period) encounter.period.start = '9999-12-31T23:00:00-12:00';
+    const text = JSON.stringify(msg).replaceAll(headerIdOf(msg), '2d7c9e1f-3a4b-4c5d-8e6f-7a8b9c0d1e2f').replace(String(msg.id), '3e8d0f2a-4b5c-4d6e-9f7a-8b9c0d1e2f3a');
+    const res = await send(text);
+    expect(res.status).toBe(422);
+    expect(responseOf(res.body as Ack)?.code).toBe('fatal-error');
+    const again = await send(text);
+    expect(again.body).toEqual(res.body);
+  });
+
   it('when a Bundle.id is reused under a new MessageHeader.id, then it is refused with fatal-error', async () => {
     const msg = readExampleJson('medcom', 'hn-staa-admit-emergency.json');
     await send(JSON.stringify(msg));
