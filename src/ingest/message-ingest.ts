@@ -51,6 +51,18 @@ export interface MessagePayload {
   format: 'fhir-json' | 'fhir-xml' | 'oioxml';
 }
 
+type Audit = (tx: StoreTx, entities: string[], status: number) => Promise<void>;
+
+/** What every step of handling one submitted message needs. */
+interface Submission {
+  deps: MessageIngestDeps;
+  payload: MessagePayload;
+  submitter: MessageSubmitter;
+  audit: Audit;
+}
+
+const errorsOf = (issues: readonly Issue[]): Issue[] => issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+
 export interface MessageResult {
   /** 200 with an `ok` acknowledgement (or for a recorded acknowledgement); 422 with a `fatal-error` one. */
   status: number;
@@ -72,8 +84,9 @@ export async function processMessage(
   input: unknown,
   payload: MessagePayload,
   submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
+  audit: Audit,
 ): Promise<MessageResult> {
+  const s: Submission = { deps, payload, submitter, audit };
   const read = readMessage(input);
   if (isReadFailure(read)) {
     if (!read.envelope) {
@@ -83,50 +96,47 @@ export async function processMessage(
     if (read.envelope.kind === 'acknowledgement') {
       throw new GatewayError('medcom.invalid-acknowledgement', 422, read.issues); // acknowledgements are never acknowledged
     }
-    return reject(deps, read.envelope, read.issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), payload, submitter, audit);
+    return reject(s, read.envelope, errorsOf(read.issues));
   }
   const msg = read;
   authorise(msg, submitter);
 
-  if (msg.kind === 'acknowledgement') return recordAcknowledgement(deps, msg, payload, submitter, audit);
+  if (msg.kind === 'acknowledgement') return recordAcknowledgement(s, msg);
 
   const issues = deps.validateMedCom ? deps.validateMedCom(input) : deps.validator.validate(input, { resourceType: 'Bundle' });
-  if (hasErrors(issues)) return reject(deps, msg, issues.filter((i) => i.severity === 'error' || i.severity === 'fatal'), payload, submitter, audit);
+  if (hasErrors(issues)) return reject(s, msg, errorsOf(issues));
 
   const hn = msg.kind === 'hospital-notification' ? readHospitalNotification(msg) : undefined;
-  if (hn && 'issues' in hn) return reject(deps, msg, hn.issues, payload, submitter, audit);
+  if (hn && 'issues' in hn) return reject(s, msg, hn.issues);
   const cc = msg.kind === 'care-communication' ? readCareCommunication(msg) : undefined;
-  if (cc && 'issues' in cc) return reject(deps, msg, cc.issues, payload, submitter, audit);
+  if (cc && 'issues' in cc) return reject(s, msg, cc.issues);
 
   const now = deps.clock.now();
   try {
-    return await storeProcessed(deps, msg, hn, payload, submitter, audit, now);
+    return await storeProcessed(s, msg, hn, now);
   } catch (err) {
     // A value the store cannot hold (a date beyond year 9999, ...) is the message's fault: answer it.
-    if (err instanceof GatewayError && err.code === 'store.bad-value') return reject(deps, msg, err.issues.map((i) => ({ ...i })), payload, submitter, audit);
+    if (err instanceof GatewayError && err.code === 'store.bad-value') return reject(s, msg, [...err.issues]);
     throw err;
   }
 }
 
 async function storeProcessed(
-  deps: MessageIngestDeps,
+  s: Submission,
   msg: MedComMessage,
   hn: Exclude<ReturnType<typeof readHospitalNotification>, { issues: Issue[] }> | undefined,
-  payload: MessagePayload,
-  submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
   now: Date,
 ): Promise<MessageResult> {
-  return deps.store.transaction(async (tx) => {
+  return s.deps.store.transaction(async (tx) => {
     await tx.messages.lock(msg.headerId);
     await tx.messages.lock(`bundle:${msg.bundleId}`); // two new letters racing with one Bundle.id
-    const replay = await replayOf(tx, msg, audit);
+    const replay = await replayOf(tx, msg, s.audit);
     if (replay) return replay;
     const reused = await tx.messages.findByBundle(msg.bundleId);
     if (reused) {
-      return rejectInTx(tx, deps, msg, [
+      return rejectInTx(tx, s, msg, [
         { severity: 'error', code: 'duplicate', diagnostics: 'Bundle.id was already used by a message with another MessageHeader.id; every send needs a new Bundle.id', expression: ['Bundle.id'] },
-      ], payload, submitter, audit);
+      ]);
     }
 
     const written = hn
@@ -140,13 +150,7 @@ async function storeProcessed(
       senderSor: msg.sender.sor,
       receiverSor: msg.receiver.sor,
     }, now);
-    await tx.messages.insert(
-      record(msg, 'processed', submitter, now, 200, ack as unknown as Record<string, unknown>),
-      payload.bytes,
-      { format: payload.format, mediaType: payload.mediaType },
-    );
-    await audit(tx, written, 200);
-    return { status: 200, body: ack as unknown as Record<string, unknown>, replay: false };
+    return answer(tx, s, msg, 'processed', 200, ack as unknown as Record<string, unknown>, written, now);
   });
 }
 
@@ -156,7 +160,7 @@ function authorise(envelope: MessageEnvelope, submitter: MessageSubmitter): void
   }
 }
 
-async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>): Promise<MessageResult | undefined> {
+async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: Audit): Promise<MessageResult | undefined> {
   const seen = await tx.messages.findByHeader(envelope.headerId);
   if (!seen) return undefined;
   await audit(tx, [], seen.answerStatus);
@@ -164,64 +168,53 @@ async function replayOf(tx: StoreTx, envelope: MessageEnvelope, audit: (tx: Stor
 }
 
 /** A fatal-error acknowledgement, recorded so a resend gets the identical answer; nothing else is stored. */
-async function reject(
-  deps: MessageIngestDeps,
-  envelope: MessageEnvelope,
-  issues: Issue[],
-  payload: MessagePayload,
-  submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
-): Promise<MessageResult> {
-  return deps.store.transaction(async (tx) => {
+async function reject(s: Submission, envelope: MessageEnvelope, issues: Issue[]): Promise<MessageResult> {
+  return s.deps.store.transaction(async (tx) => {
     await tx.messages.lock(envelope.headerId);
-    return (await replayOf(tx, envelope, audit)) ?? rejectInTx(tx, deps, envelope, issues, payload, submitter, audit);
+    return (await replayOf(tx, envelope, s.audit)) ?? rejectInTx(tx, s, envelope, issues);
   });
 }
 
-async function rejectInTx(
-  tx: StoreTx,
-  deps: MessageIngestDeps,
-  envelope: MessageEnvelope,
-  issues: Issue[],
-  payload: MessagePayload,
-  submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
-): Promise<MessageResult> {
+async function rejectInTx(tx: StoreTx, s: Submission, envelope: MessageEnvelope, issues: Issue[]): Promise<MessageResult> {
   if (!envelope.receiver) {
     // Without a readable receiver there is no one to acknowledge from: answer over HTTP instead.
     throw new GatewayError('medcom.invalid', 422, issues);
   }
-  const now = deps.clock.now();
+  const now = s.deps.clock.now();
   const ack = buildAcknowledgement(envelope, { code: 'fatal-error', issues }, ackContext(envelope, now));
-  await tx.messages.insert(record(envelope, 'rejected', submitter, now, 422, ack as unknown as Record<string, unknown>), payload.bytes, {
-    format: payload.format,
-    mediaType: payload.mediaType,
-  });
-  await audit(tx, [], 422);
-  return { status: 422, body: ack as unknown as Record<string, unknown>, replay: false };
+  return answer(tx, s, envelope, 'rejected', 422, ack as unknown as Record<string, unknown>, [], now);
 }
 
 /** An Acknowledgement is recorded (delivery correlates it with what was sent) and never acknowledged. */
-async function recordAcknowledgement(
-  deps: MessageIngestDeps,
-  msg: MedComMessage,
-  payload: MessagePayload,
-  submitter: MessageSubmitter,
-  audit: (tx: StoreTx, entities: string[], status: number) => Promise<void>,
-): Promise<MessageResult> {
-  const now = deps.clock.now();
+async function recordAcknowledgement(s: Submission, msg: MedComMessage): Promise<MessageResult> {
+  const now = s.deps.clock.now();
   const outcome = {
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'information', code: 'informational', diagnostics: 'Acknowledgement recorded; acknowledgements are not acknowledged' }],
   };
-  return deps.store.transaction(async (tx) => {
+  return s.deps.store.transaction(async (tx) => {
     await tx.messages.lock(msg.headerId);
-    const replay = await replayOf(tx, msg, audit);
-    if (replay) return replay;
-    await tx.messages.insert(record(msg, 'recorded', submitter, now, 200, outcome), payload.bytes, { format: payload.format, mediaType: payload.mediaType });
-    await audit(tx, [], 200);
-    return { status: 200, body: outcome, replay: false };
+    return (await replayOf(tx, msg, s.audit)) ?? answer(tx, s, msg, 'recorded', 200, outcome, [], now);
   });
+}
+
+/** Records the message with the answer given (so a resend gets it again, identical), audits, and answers. */
+async function answer(
+  tx: StoreTx,
+  s: Submission,
+  envelope: MessageEnvelope,
+  status: MessageRecord['status'],
+  httpStatus: number,
+  body: Record<string, unknown>,
+  entities: string[],
+  now: Date,
+): Promise<MessageResult> {
+  await tx.messages.insert(record(envelope, status, s.submitter, now, httpStatus, body), s.payload.bytes, {
+    format: s.payload.format,
+    mediaType: s.payload.mediaType,
+  });
+  await s.audit(tx, entities, httpStatus);
+  return { status: httpStatus, body, replay: false };
 }
 
 function ackContext(envelope: MessageEnvelope, now: Date) {
