@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hashSecret, issueAccessToken, loadClients } from './auth/index.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
+import { runResponsibilityExplain } from './responsibility/index.ts';
 import { systemClock } from './shared/index.ts';
+import { runDeadlineCommand } from './timeliness/index.ts';
 
 const USAGE = `Usage: sektorbro <command>
 
@@ -11,7 +14,18 @@ Commands:
   token <client-id> [--scope "system/*.rs"]
                               print an access token for a configured client (one line, the token only)
   hash-secret <secret>        print the secretHash to put in CLIENTS_FILE for a client secret
+  deadline --discharged <ISO 8601> [--sent <ISO 8601>] [--calendar dk-strict|dk-public] [--rule <spec>]
+                              print the epikrise deadline (and, with --sent, whether it was met) as one JSON line
+  responsibility explain --events <file.json> --at <ISO 8601> [--region <id>] [--rules <file.json>]
+                              print who holds treatment responsibility (behandlingsansvar) at --at, and why, as JSON
 `;
+
+/** A pure command's result, written out. */
+function emit(result: { code: number; stdout: string; stderr: string }): number {
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  return result.code;
+}
 
 /** Writes to stdout/stderr are the CLI's output; everything else goes through the logger. */
 async function run(argv: string[]): Promise<number> {
@@ -55,6 +69,16 @@ async function run(argv: string[]): Promise<number> {
       }
       process.stdout.write(`${await hashSecret(secret)}\n`);
       return 0;
+    }
+    case 'deadline':
+      return emit(runDeadlineCommand(rest));
+    case 'responsibility': {
+      const [sub, ...args] = rest;
+      if (sub !== 'explain') {
+        process.stderr.write(`Unknown responsibility command "${sub ?? ''}". Try: sektorbro responsibility explain --help\n`);
+        return 64;
+      }
+      return emit(runResponsibilityExplain(args, (p) => readFileSync(p, 'utf8')));
     }
     case undefined:
     case 'help':

@@ -175,3 +175,17 @@ function zoneConverter(zone: string | undefined): ((l: LocalDateTime) => Date) |
   const offsetMs = sign * (oh * 60 + om) * MINUTE_MS;
   return (l) => new Date(wallMs(l) - offsetMs);
 }
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+/** `2024-03-25T23:59:59.999+01:00`: the instant on the Copenhagen wall clock, with milliseconds and the offset in force then. */
+export function formatCopenhagen(instant: Date): string {
+  const l = toLocalDateTime(instant);
+  const offset = offsetMinutesAt(instant);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return (
+    `${pad(l.year, 4)}-${pad(l.month)}-${pad(l.day)}T${pad(l.hour)}:${pad(l.minute)}:${pad(l.second)}.${pad(l.millisecond, 3)}` +
+    `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
+  );
+}
