@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadClients } from './auth/index.ts';
 import type { Config } from './config/index.ts';
-import { createOutboxRelay, openQueue, type JobQueue } from './delivery/index.ts';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { openQueue, startDeliveryServices, type JobQueue } from './delivery/index.ts';
 import { createApp } from './http/index.ts';
 import { loadMappings, type MappingRegistry } from './mapping/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
+import { createTimelinessAlerts } from './timeliness/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createMedComValidator, createValidator, type MedComValidator, type Validator } from './validation/index.ts';
 
@@ -47,12 +49,18 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     { logger, clock },
   );
   const queue = openQueue(config.queue);
-  // The outbox relay runs in the API too: with PGlite it is the only process; with PostgreSQL a
-  // separate worker may run it as well (SKIP LOCKED keeps them apart).
-  const relay = createOutboxRelay({ store, clock, logger });
-  relay.start();
+  // Delivery runs in the API too: with PGlite it is the only process; with PostgreSQL a separate
+  // worker may run it as well (SKIP LOCKED and leases keep them apart).
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'sektorbro_' });
+  const delivery = startDeliveryServices({ store, queue, clock, logger, policy: config.delivery, registry: metrics, timeliness: config.timeliness });
+  // Overdue epikriser raise one alert each; a lease keeps the API and a worker from raising it twice.
+  const alerts = createTimelinessAlerts({ store, clock, logger, settings: config.timeliness });
+  alerts.start();
   let accepting = true;
-  const app = createApp({ config, logger, clock, store, queue, validator, medcom, mappings, clients, isAcceptingTraffic: () => accepting });
+  const app = createApp({
+    config, logger, clock, store, queue, validator, medcom, mappings, clients, metrics, deliveries: delivery.worker, isAcceptingTraffic: () => accepting,
+  });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => { resolve(s); });
     s.once('error', reject);
@@ -73,7 +81,8 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       const timer = setTimeout(() => { server.closeAllConnections(); }, config.shutdownTimeoutMs);
       await closed;
       clearTimeout(timer);
-      await relay.stop();
+      await delivery.stop();
+      await alerts.stop();
       await queue.close();
       await store.close();
       logger.info('gateway.stopped');

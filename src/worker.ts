@@ -1,12 +1,14 @@
 import { ConfigError, loadConfig } from './config/index.ts';
-import { createOutboxRelay, openQueue } from './delivery/index.ts';
+import { Registry } from 'prom-client';
+import { openQueue, startDeliveryServices } from './delivery/index.ts';
 import { createLogger, systemClock } from './shared/index.ts';
+import { createTimelinessAlerts } from './timeliness/index.ts';
 import { openStore } from './store/index.ts';
 
 /**
  * `sektorbro worker`: the background process beside the API (docker-compose `worker`). It opens
  * the same storage and queue as the API and drains the transactional outbox (routing every stored
- * document and message to its recipients). Pushing to receivers (issue #6) will run here too.
+ * document and message to its recipients) and pushes deliveries to the receivers' endpoints.
  */
 async function runWorker(): Promise<void> {
   let config;
@@ -32,13 +34,16 @@ async function runWorker(): Promise<void> {
   );
   const queue = openQueue(config.queue);
   await queue.ping();
-  const relay = createOutboxRelay({ store, clock: systemClock, logger });
-  relay.start();
-  logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay'] });
+  // Counters of this process; the gateway's /metrics reads the shared state (gauges) from the database.
+  const delivery = startDeliveryServices({ store, queue, clock: systemClock, logger, policy: config.delivery, registry: new Registry(), timeliness: config.timeliness });
+  const alerts = createTimelinessAlerts({ store, clock: systemClock, logger, settings: config.timeliness });
+  alerts.start();
+  logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay', 'delivery', 'timeliness-alerts'] });
   const stop = (signal: string): void => {
     logger.info('process.signal', { signal });
     void (async () => {
-      await relay.stop();
+      await delivery.stop();
+      await alerts.stop();
       await queue.close();
       await store.close();
       logger.info('worker.stopped');

@@ -2,6 +2,8 @@
  * Configuration: read from the environment once, at start-up, checked, then passed down.
  * This is the only module that reads `process.env` (house-style §2).
  */
+import { parseCalendarId, parseDeadlineRule, DEFAULT_TIMELINESS_SETTINGS, DEADLINE_RULE_SPECS, type TimelinessSettings } from '../timeliness/index.ts';
+
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface Config {
@@ -27,6 +29,29 @@ export interface Config {
     searchMaxCount: number;
   };
   shutdownTimeoutMs: number;
+  delivery: DeliverySettings;
+  /** The epikrise timeliness indicator and its alerts (issue #7). */
+  timeliness: TimelinessSettings;
+}
+
+/** How deliveries are pushed, retried and paused (issue #6; MedCom resend rules from medcom.md §6). */
+export interface DeliverySettings {
+  /** One HTTP attempt's time limit. */
+  timeoutMs: number;
+  /** First retry delay; doubled per attempt, with jitter. */
+  retryBaseMs: number;
+  retryMaxDelayMs: number;
+  /** Transient failures are retried this long after routing (or replay), then dead-lettered. */
+  giveUpAfterMs: number;
+  /** No MedCom acknowledgement by then: resend with the same MessageHeader.id. */
+  ackTimeoutMs: number;
+  /** Resends of a message the receiver already had (missing ack, transient-error) before it is dead-lettered. */
+  maxResends: number;
+  /** Consecutive transient failures that pause a recipient, and for how long. */
+  circuitFailureThreshold: number;
+  circuitOpenMs: number;
+  /** How often a dispatcher looks for due deliveries. */
+  pollMs: number;
 }
 
 /** The development signing secret. Production refuses to start with it. */
@@ -58,6 +83,21 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'SEARCH_DEFAULT_COUNT', doc: 'Page size when a search gives no `_count`.', default: '50' },
   { name: 'SEARCH_MAX_COUNT', doc: 'Largest accepted `_count`.', default: '1000' },
   { name: 'SHUTDOWN_TIMEOUT_MS', doc: 'How long a graceful shutdown waits for open requests.', default: '10000' },
+  { name: 'DELIVERY_TIMEOUT_MS', doc: 'Time limit of one push to a receiver.', default: '30000' },
+  { name: 'DELIVERY_RETRY_BASE_MS', doc: 'First retry delay after a transient failure; doubled per attempt (with jitter) up to `DELIVERY_RETRY_MAX_DELAY_MS`.', default: '30000' },
+  { name: 'DELIVERY_RETRY_MAX_DELAY_MS', doc: 'Longest delay between two attempts.', default: '3600000 (1 h)' },
+  { name: 'DELIVERY_GIVE_UP_AFTER_HOURS', doc: 'How long transient failures are retried before the delivery is dead-lettered.', default: '72' },
+  { name: 'MEDCOM_ACK_TIMEOUT_MS', doc: 'No MedCom acknowledgement within this time: resend with the same MessageHeader.id.', default: '1800000 (30 min)' },
+  { name: 'MEDCOM_MAX_RESENDS', doc: 'Resends after a missing acknowledgement or a `transient-error` before a person is asked.', default: '2' },
+  { name: 'CIRCUIT_FAILURE_THRESHOLD', doc: 'Consecutive transient failures that pause a receiver.', default: '5' },
+  { name: 'CIRCUIT_OPEN_MS', doc: 'How long a failing receiver is paused before one probe is let through.', default: '60000' },
+  { name: 'DELIVERY_POLL_MS', doc: 'How often due deliveries are looked for.', default: '250' },
+  { name: 'TIMELINESS_CALENDAR', doc: 'Working-day calendar of new timeliness expectations: `dk-strict` (also 5/6, 24/12, 31/12 off) or `dk-public`.', default: 'dk-strict' },
+  { name: 'TIMELINESS_RULE', doc: 'Epikrise deadline rule of new expectations: `next-working-day`, `rh-2015` or `working-days:N`.', default: 'next-working-day' },
+  { name: 'TIMELINESS_AT_RISK_HOURS', doc: 'An unsent document is *at risk* this many hours before it is due.', default: '4' },
+  { name: 'TIMELINESS_TARGET', doc: 'The indicator\'s target share on time, from 0 to 1.', default: '0.9' },
+  { name: 'TIMELINESS_CLOCK', doc: 'What the indicator measures: `sent` (Sektorbro dispatched it) or `delivered` (the receiver acknowledged it).', default: 'sent' },
+  { name: 'TIMELINESS_ALERT_WEBHOOK', doc: 'URL that gets a JSON POST once per overdue document; unset: the log line only.', default: '(unset: log only)' },
 ];
 
 export class ConfigError extends Error {
@@ -125,6 +165,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   const demoClients = bool('DEMO_CLIENTS', !production);
   if (production && demoClients) problems.push('DEMO_CLIENTS must not be enabled in production');
 
+  const calendarRaw = str('TIMELINESS_CALENDAR');
+  const calendar = calendarRaw === undefined ? DEFAULT_TIMELINESS_SETTINGS.calendar : parseCalendarId(calendarRaw);
+  if (calendar === undefined) problems.push(`TIMELINESS_CALENDAR must be dk-strict or dk-public (got "${calendarRaw ?? ''}")`);
+  const ruleRaw = str('TIMELINESS_RULE');
+  let rule = DEFAULT_TIMELINESS_SETTINGS.rule;
+  if (ruleRaw !== undefined) {
+    try {
+      rule = parseDeadlineRule(ruleRaw);
+    } catch {
+      problems.push(`TIMELINESS_RULE must be ${DEADLINE_RULE_SPECS} (got "${ruleRaw}")`);
+    }
+  }
+  const targetRaw = str('TIMELINESS_TARGET');
+  const target = targetRaw === undefined ? DEFAULT_TIMELINESS_SETTINGS.target : Number(targetRaw);
+  if (!Number.isFinite(target) || target <= 0 || target > 1) problems.push(`TIMELINESS_TARGET must be a number above 0 and at most 1 (got "${targetRaw ?? ''}")`);
+
   const config: Config = {
     nodeEnv,
     host: str('HOST') ?? '127.0.0.1',
@@ -147,7 +203,29 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       searchMaxCount: int('SEARCH_MAX_COUNT', 1000, 1, 10_000),
     },
     shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    delivery: {
+      timeoutMs: int('DELIVERY_TIMEOUT_MS', 30_000, 100, 600_000),
+      retryBaseMs: int('DELIVERY_RETRY_BASE_MS', 30_000, 1, 86_400_000),
+      retryMaxDelayMs: int('DELIVERY_RETRY_MAX_DELAY_MS', 3_600_000, 1, 7 * 86_400_000),
+      giveUpAfterMs: int('DELIVERY_GIVE_UP_AFTER_HOURS', 72, 1, 24 * 90) * 3_600_000,
+      ackTimeoutMs: int('MEDCOM_ACK_TIMEOUT_MS', 1_800_000, 100, 7 * 86_400_000),
+      maxResends: int('MEDCOM_MAX_RESENDS', 2, 0, 100),
+      circuitFailureThreshold: int('CIRCUIT_FAILURE_THRESHOLD', 5, 1, 10_000),
+      circuitOpenMs: int('CIRCUIT_OPEN_MS', 60_000, 10, 86_400_000),
+      pollMs: int('DELIVERY_POLL_MS', 250, 10, 60_000),
+    },
+    timeliness: {
+      calendar: calendar ?? DEFAULT_TIMELINESS_SETTINGS.calendar,
+      rule,
+      atRiskHours: int('TIMELINESS_AT_RISK_HOURS', DEFAULT_TIMELINESS_SETTINGS.atRiskHours, 0, 24 * 30),
+      target: Number.isFinite(target) ? target : DEFAULT_TIMELINESS_SETTINGS.target,
+      clock: oneOf('TIMELINESS_CLOCK', ['sent', 'delivered'], DEFAULT_TIMELINESS_SETTINGS.clock),
+      alertWebhook: url('TIMELINESS_ALERT_WEBHOOK', ['http:', 'https:']),
+    },
   };
+  if (config.delivery.retryBaseMs > config.delivery.retryMaxDelayMs) {
+    problems.push('DELIVERY_RETRY_BASE_MS must not exceed DELIVERY_RETRY_MAX_DELAY_MS');
+  }
   if (config.limits.searchDefaultCount > config.limits.searchMaxCount) {
     problems.push('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }

@@ -1,2 +1,2 @@
 export { loadConfig, ConfigError, SETTINGS, DEV_TOKEN_SIGNING_SECRET } from './config.ts';
-export type { Config, NodeEnv, Setting } from './config.ts';
+export type { Config, DeliverySettings, NodeEnv, Setting } from './config.ts';

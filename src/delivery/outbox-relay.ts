@@ -1,11 +1,12 @@
+import type { AcknowledgementIssue, AckResponseCode, ReceivedAcknowledgement } from '../medcom/index.ts';
 import { deterministicId, type Clock, type Logger } from '../shared/index.ts';
-import type { Store } from '../store/index.ts';
+import type { OutboxEntry, Store, StoreTx } from '../store/index.ts';
 import { findRegistrySor, routeOutboxEntry } from './routing.ts';
 
 /** How many outbox entries one relay run takes (each in its own transaction). */
 const BATCH = 50;
 /** After this many failures an entry is left for a person (it stays in the outbox, unprocessed). */
-const MAX_ATTEMPTS = 5;
+export const MAX_ATTEMPTS = 5;
 /** How often an idle relay looks for new entries. */
 const POLL_MS = 500;
 
@@ -22,7 +23,13 @@ export interface OutboxRelay {
  * anywhere means the entry is simply taken again (delivery ids are deterministic, so nothing is
  * doubled), and one entry that keeps failing is set aside instead of blocking the others.
  */
-export function createOutboxRelay(deps: { store: Store; clock: Clock; logger: Logger }): OutboxRelay {
+export function createOutboxRelay(deps: {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  /** Settles the deliveries an Acknowledgement answers (the delivery worker's); without it acknowledgements are only recorded. */
+  onAcknowledgement?: ((tx: StoreTx, ack: ReceivedAcknowledgement, from: { senderSor: string }) => Promise<number>) | undefined;
+}): OutboxRelay {
   const { store, clock, logger } = deps;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<number> | undefined;
@@ -36,18 +43,26 @@ export function createOutboxRelay(deps: { store: Store; clock: Clock; logger: Lo
         if (!entry) return 'empty';
         claimed = entry.id;
         const now = clock.now();
+        if (entry.eventType === 'acknowledgement.received') {
+          const ack = acknowledgementOf(entry);
+          const applied = ack && deps.onAcknowledgement ? await deps.onAcknowledgement(tx, ack, { senderSor: String(entry.payload.senderSor) }) : 0;
+          if (applied === 0) logger.info('delivery.acknowledgement-unmatched', { ackOf: ack?.ackOf });
+          await tx.outbox.markProcessed(entry.id, now);
+          return 'done';
+        }
         const lookup = (system: string, value: string) => findRegistrySor(tx.resources, system, value);
         const decision = await routeOutboxEntry(entry, lookup);
         if (decision.unroutable) {
           const id = deterministicId(`delivery|${decision.source}|unroutable`);
-          if (await tx.deliveries.create({ id, source: decision.source, recipientSor: undefined, patientId: decision.patientId, basis: decision.unroutable, status: 'unroutable' }, now)) {
+          if (await tx.deliveries.create({ id, source: decision.source, recipientSor: undefined, patientId: decision.patientId, basis: decision.unroutable, status: 'unroutable', outboxId: entry.id }, now)) {
             await tx.deliveries.addEvent(id, 'unroutable', now, { reason: decision.unroutable, outboxId: entry.id });
           }
           logger.warn('delivery.unroutable', { source: decision.source });
         }
+        const identity = await identityOf(tx, entry);
         for (const r of decision.recipients) {
           const id = deterministicId(`delivery|${decision.source}|${r.sor}`);
-          if (await tx.deliveries.create({ id, source: decision.source, recipientSor: r.sor, patientId: decision.patientId, basis: r.basis, status: 'pending' }, now)) {
+          if (await tx.deliveries.create({ id, source: decision.source, recipientSor: r.sor, patientId: decision.patientId, basis: r.basis, status: 'pending', outboxId: entry.id, ...identity }, now)) {
             await tx.deliveries.addEvent(id, 'routed', now, { basis: r.basis, outboxId: entry.id });
           }
         }
@@ -90,4 +105,19 @@ export function createOutboxRelay(deps: { store: Store; clock: Clock; logger: Lo
       await running;
     },
   };
+}
+
+/** What keeps redelivery idempotent and versions in order: the MessageHeader.id, or the document key and version. */
+async function identityOf(tx: StoreTx, entry: OutboxEntry): Promise<{ messageHeaderId?: string; documentKey?: string; documentVersion?: number }> {
+  if (entry.eventType === 'message.processed') return typeof entry.payload.headerId === 'string' ? { messageHeaderId: entry.payload.headerId } : {};
+  const ref = typeof entry.payload.documentReferenceId === 'string' ? await tx.documents.byReference(entry.payload.documentReferenceId) : undefined;
+  return ref ? { documentKey: ref.documentKey, documentVersion: ref.version } : {};
+}
+
+const ACK_CODES: readonly AckResponseCode[] = ['ok', 'transient-error', 'fatal-error'];
+
+function acknowledgementOf(entry: OutboxEntry): ReceivedAcknowledgement | undefined {
+  const { ackOf, code, issues } = entry.payload;
+  if (typeof ackOf !== 'string' || !ACK_CODES.includes(code as AckResponseCode)) return undefined;
+  return { ackOf, code: code as AckResponseCode, issues: Array.isArray(issues) ? (issues as AcknowledgementIssue[]) : [], warnings: [] };
 }

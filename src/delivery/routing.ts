@@ -31,9 +31,10 @@ export async function routeOutboxEntry(entry: OutboxEntry, lookup: OrganizationL
   const p = entry.payload;
   if (entry.eventType === 'message.processed') {
     const receiver = typeof p.receiverSor === 'string' ? p.receiverSor : undefined;
+    const patientId = typeof p.patientId === 'string' ? p.patientId : undefined;
     return receiver
-      ? { source: entry.subject, patientId: undefined, recipients: [{ sor: receiver, basis: 'MessageHeader.destination: the primary receiver the message names' }] }
-      : { source: entry.subject, patientId: undefined, recipients: [], unroutable: 'the message names no receiver' };
+      ? { source: entry.subject, patientId, recipients: [{ sor: receiver, basis: 'MessageHeader.destination: the primary receiver the message names' }] }
+      : { source: entry.subject, patientId, recipients: [], unroutable: 'the message names no receiver' };
   }
   const patientId = typeof p.patientId === 'string' ? p.patientId : undefined;
   const sender = typeof p.senderSor === 'string' ? p.senderSor : undefined;

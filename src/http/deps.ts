@@ -1,6 +1,7 @@
 import type { ClientRegistry } from '../auth/index.ts';
 import type { Config } from '../config/index.ts';
-import type { JobQueue } from '../delivery/index.ts';
+import type { Registry } from 'prom-client';
+import type { DeliveryWorker, JobQueue } from '../delivery/index.ts';
 import type { MappingRegistry } from '../mapping/index.ts';
 import type { Clock, Logger } from '../shared/index.ts';
 import type { Store } from '../store/index.ts';
@@ -18,6 +19,10 @@ export interface AppDeps {
   medcom: MedComValidator;
   mappings: MappingRegistry;
   clients: ClientRegistry;
+  /** Prometheus metrics of this process (`/metrics`). */
+  metrics: Registry;
+  /** Operator actions on deliveries (replay); absent where no delivery worker runs. */
+  deliveries?: Pick<DeliveryWorker, 'replay'> | undefined;
   /** False once shutdown has begun: readiness answers 503 so load balancers drain us. */
   isAcceptingTraffic: () => boolean;
 }

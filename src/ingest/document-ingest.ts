@@ -12,6 +12,7 @@ import {
 } from '../shared/index.ts';
 import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/index.ts';
 import { isGlnSystem } from '../medcom/index.ts';
+import { DEFAULT_TIMELINESS_SETTINGS, onDocumentStored, parseInstant, type TimelinessSettings } from '../timeliness/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
 import { collectSors, EntryIndex, inLockOrder, storedFormOf, unprocessableAt, type BundleEntry } from './document-bundle.ts';
@@ -61,6 +62,8 @@ export interface DocumentIngestDeps {
   store: Store;
   validator: Validator;
   clock: Clock;
+  /** The timeliness indicator's settings for new expectations (default: the configured defaults). */
+  timeliness?: TimelinessSettings | undefined;
 }
 
 /**
@@ -175,6 +178,10 @@ export async function ingestDocument(
       },
       payload.bytes,
     );
+    // The timeliness clock sees the document in the same transaction (a late older version changes nothing).
+    if (!arrivedLate && status === 'current') {
+      await onDocumentStored(tx, timelinessFacts(doc, documentReferenceId, receivedAt), deps.timeliness ?? DEFAULT_TIMELINESS_SETTINGS, { now: receivedAt });
+    }
     // Delivery follows from the outbox, committed with the document (a late older version is history only).
     if (!arrivedLate) {
       await tx.outbox.append('document.stored', `DocumentReference/${documentReferenceId}`, {
@@ -193,6 +200,29 @@ export async function ingestDocument(
     await audit(tx, entities);
     return { status: 201, body: answer, documentReferenceId, replay: false, entities };
   });
+}
+
+/** What the timeliness tracker needs of a stored document: its discharge, episode, department and GP. */
+function timelinessFacts(doc: AnalysedDocument, documentReferenceId: string, receivedAt: Date): Parameters<typeof onDocumentStored>[1] {
+  const c = doc.resources.get(doc.index.entries[0] as BundleEntry) ?? doc.composition;
+  const enc = (doc.encounter ? doc.resources.get(doc.encounter) : undefined) as fhir4.Encounter | undefined;
+  const episode = ((c.extension ?? []) as fhir4.Extension[]).find((e) => e.url === EPISODE_EXT)?.valueIdentifier?.value ?? enc?.episodeOfCare?.[0]?.identifier?.value;
+  const providerId = /^Organization\/(.+)$/.exec(enc?.serviceProvider?.reference ?? '')?.[1];
+  const provider = [...doc.resources.values()].find((r) => r.resourceType === 'Organization' && r.id === providerId) as fhir4.Organization | undefined;
+  return {
+    documentReferenceId,
+    documentType: doc.type,
+    patientId: doc.patientId,
+    senderSor: doc.senderSor,
+    generalPractitioners: doc.generalPractitioners,
+    receivedAt,
+    documentKey: doc.documentKey,
+    episodeOfCareId: episode,
+    encounterEnd: typeof enc?.period?.end === 'string' ? parseInstant(enc.period.end) : undefined,
+    encounterClass: enc?.class.code,
+    departmentSor: provider?.identifier?.find((i) => i.system === SYSTEM.sor)?.value,
+    dischargeDisposition: enc?.hospitalization?.dischargeDisposition?.coding?.[0]?.code,
+  };
 }
 
 interface AnalysedDocument {
@@ -460,4 +490,13 @@ export function keepDeathRecord<T extends AnyResource>(existing: AnyResource | u
   if (existing.deceasedDateTime !== undefined) return { ...incoming, deceasedDateTime: existing.deceasedDateTime };
   if (existing.deceasedBoolean !== undefined) return { ...incoming, deceasedBoolean: existing.deceasedBoolean };
   return incoming;
+}
+
+/**
+ * Nor must a HospitalNotification, whose minimal data set has no GP, erase the GP a document named:
+ * routing, timeliness and responsibility all ask the Patient who the GP is.
+ */
+export function keepGeneralPractitioner<T extends AnyResource>(existing: AnyResource | undefined, incoming: T): T {
+  if (incoming.resourceType !== 'Patient' || !existing || incoming.generalPractitioner !== undefined || existing.generalPractitioner === undefined) return incoming;
+  return { ...incoming, generalPractitioner: existing.generalPractitioner };
 }

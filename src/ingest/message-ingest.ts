@@ -4,6 +4,7 @@ import {
   buildAcknowledgement,
   isReadFailure,
   primaryEpisodeOfCareId,
+  readAcknowledgement,
   readCareCommunication,
   readHospitalNotification,
   readMessage,
@@ -14,6 +15,7 @@ import {
 } from '../medcom/index.ts';
 import {
   deterministicId,
+  messageBundleId,
   forbidden,
   GatewayError,
   hasErrors,
@@ -22,9 +24,10 @@ import {
   type Issue,
 } from '../shared/index.ts';
 import type { DomainEventRecord, MessageRecord, Store, StoreTx } from '../store/index.ts';
+import { DEFAULT_TIMELINESS_SETTINGS, onDomainEvents, type TimelinessSettings } from '../timeliness/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
-import { keepDeathRecord } from './document-ingest.ts';
+import { keepDeathRecord, keepGeneralPractitioner } from './document-ingest.ts';
 import { collectSors, EntryIndex, inLockOrder, rewriteReferences, storedFormOf, type BundleEntry } from './document-bundle.ts';
 
 const LEAVE_EXTENSION = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension';
@@ -35,6 +38,8 @@ export interface MessageIngestDeps {
   clock: Clock;
   /** Validation against MedCom's own published profiles (base R4 included); base R4 alone when absent. */
   validateMedCom?: ((bundle: unknown) => Issue[]) | undefined;
+  /** The timeliness indicator's settings for new expectations (default: the configured defaults). */
+  timeliness?: TimelinessSettings | undefined;
 }
 
 /** Who submits: the sender's own system, or a relay (a VANS provider) for any sender. */
@@ -140,7 +145,7 @@ async function storeProcessed(
     }
 
     const written = hn
-      ? await storeHospitalNotification(tx, msg, hn, now)
+      ? await storeHospitalNotification(tx, msg, hn, now, s.deps.timeliness ?? DEFAULT_TIMELINESS_SETTINGS)
       : await storeMessageResources(tx, msg);
 
     const ack = buildAcknowledgement(msg, { code: 'ok' }, ackContext(msg, now));
@@ -149,6 +154,7 @@ async function storeProcessed(
       kind: msg.kind,
       senderSor: msg.sender.sor,
       receiverSor: msg.receiver.sor,
+      patientId: written.find((r) => r.startsWith('Patient/'))?.slice('Patient/'.length),
     }, now);
     return answer(tx, s, msg, 'processed', 200, ack as unknown as Record<string, unknown>, written, now);
   });
@@ -192,9 +198,18 @@ async function recordAcknowledgement(s: Submission, msg: MedComMessage): Promise
     resourceType: 'OperationOutcome',
     issue: [{ severity: 'information', code: 'informational', diagnostics: 'Acknowledgement recorded; acknowledgements are not acknowledged' }],
   };
+  const ack = readAcknowledgement(msg);
   return s.deps.store.transaction(async (tx) => {
     await tx.messages.lock(msg.headerId);
-    return (await replayOf(tx, msg, s.audit)) ?? answer(tx, s, msg, 'recorded', 200, outcome, [], now);
+    const replay = await replayOf(tx, msg, s.audit);
+    if (replay) return replay;
+    // An acknowledgement of a message Sektorbro sent on: delivery settles it (resend, done, or a person).
+    if ('ackOf' in ack) {
+      await tx.outbox.append('acknowledgement.received', `MessageHeader/${msg.headerId}`, {
+        headerId: msg.headerId, senderSor: msg.sender.sor, ackOf: ack.ackOf, code: ack.code, issues: ack.issues,
+      }, now);
+    }
+    return answer(tx, s, msg, 'recorded', 200, outcome, [], now);
   });
 }
 
@@ -277,7 +292,7 @@ async function storeMessageResources(
     const stored = await tx.resources.update(resource, write);
     written.push(`${stored.stored.type}/${stored.stored.id}`);
   }
-  const bundleId = deterministicId(`message-bundle|${msg.headerId}`);
+  const bundleId = messageBundleId(msg.headerId);
   await tx.resources.update({ ...msg.bundle, id: bundleId }, write);
   written.push(`Bundle/${bundleId}`);
   return written;
@@ -292,6 +307,7 @@ async function storeHospitalNotification(
   msg: MedComMessage,
   hn: Exclude<ReturnType<typeof readHospitalNotification>, { issues: Issue[] }>,
   now: Date,
+  timeliness: TimelinessSettings,
 ): Promise<string[]> {
   const episode = primaryEpisodeOfCareId(hn.episodeOfCareIds);
   const patientKey = `${msg.patient?.identifier.system ?? ''}|${msg.patient?.identifier.value ?? ''}`;
@@ -337,12 +353,15 @@ async function storeHospitalNotification(
     const staySays = state.deceased ? true : (previous?.state as StayState | undefined)?.deceased ? false : undefined;
     const existing = (await tx.resources.readForUpdate('Patient', patientId))?.resource; // lock, then read: no lost update
     const stored = { ...rest, id: patientId, ...(staySays === undefined ? {} : { deceasedBoolean: staySays }) };
-    overrides.set(patientEntry, staySays === undefined ? keepDeathRecord(existing, stored) : stored);
+    overrides.set(patientEntry, keepGeneralPractitioner(existing, staySays === undefined ? keepDeathRecord(existing, stored) : stored));
   }
 
   const written = await storeMessageResources(tx, msg, { index, ids, overrides });
   await tx.messages.putStay({ key: stayKey, encounterId, patientId, state }, now);
-  await tx.messages.appendEvents(events.map((e) => toDomainEvent(e, stayKey, patientId)), now);
+  const records = events.map((e) => toDomainEvent(e, stayKey, patientId));
+  await tx.messages.appendEvents(records, now);
+  // Discharges start (and deaths, cancellations, corrections change) the epikrise clock, in this transaction.
+  await onDomainEvents(tx, records, timeliness, { now, senderSor: msg.sender.sor });
   return written;
 }
 

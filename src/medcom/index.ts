@@ -65,3 +65,4 @@ export type { EpisodeOfCareId, EpisodeOfCareIdKind, GlnIdentifier } from './iden
 
 export { EVENT_CODE, EVENT_SYSTEM, ACTIVITY_SYSTEM, CATEGORY_SYSTEM, PROFILE, sorEndpoint } from './medcom.constants.ts';
 export { formatDateTime } from './narrative.ts';
+export { acknowledgementIn, acknowledgementReason, prepareForSend } from './outgoing.ts';

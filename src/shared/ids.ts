@@ -8,3 +8,6 @@ export const SEKTORBRO_ID_NAMESPACE = '6f1b3c2e-2f8a-5c7d-9a41-3e0b5d8c7a10';
  * source identifiers make re-ingest an upsert, never a duplicate (FHIR-Converter's lesson).
  */
 export const deterministicId = (name: string): string => uuidv5(name, SEKTORBRO_ID_NAMESPACE);
+
+/** The stored Bundle of a received MedCom message: what a forward sends on. */
+export const messageBundleId = (headerId: string): string => deterministicId(`message-bundle|${headerId}`);

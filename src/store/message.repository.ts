@@ -40,6 +40,14 @@ export function createMessageRepository(db: Db): MessageRepository {
       const { rows } = await db.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE bundle_id = $1 ORDER BY received_at LIMIT 1`, [bundleId]);
       return rows[0] && toRecord(rows[0]);
     },
+    async payload(headerId) {
+      const { rows } = await db.query<{ payload: Uint8Array; format: 'fhir-json' | 'fhir-xml' | 'oioxml'; media_type: string }>(
+        'SELECT payload, format, media_type FROM messages WHERE header_id = $1',
+        [headerId],
+      );
+      const r = rows[0];
+      return r && { bytes: Buffer.from(r.payload), format: r.format, mediaType: r.media_type };
+    },
     async insert(r, payload, meta) {
       await db.query(
         `INSERT INTO messages (header_id, bundle_id, kind, status, sender_sor, client_id, format, media_type, payload, received_at, answer_status, answer)
@@ -84,5 +92,35 @@ export function createMessageRepository(db: Db): MessageRepository {
         departmentSor: r.department_sor ?? undefined, episodeOfCareId: r.episode_of_care_id ?? undefined, headerId: r.header_id, payload: r.payload,
       }));
     },
+    async discharges({ from, to, departmentSor }) {
+      // A correction's occurred_at is the corrected time, so a discharge moved into the range is found too.
+      const { rows } = await db.query<DomainEventRow>(
+        `SELECT id, type, occurred_at, patient_id, stay_key, department_sor, episode_of_care_id, header_id, payload
+         FROM domain_events
+         WHERE type IN ('discharge', 'correction') AND payload->>'event' = 'SLHJ'
+           AND occurred_at >= $1::timestamptz AND occurred_at < $2::timestamptz
+           AND ($3::text IS NULL OR department_sor = $3::text)
+         ORDER BY occurred_at, seq`,
+        [from.toISOString(), to.toISOString(), departmentSor ?? null],
+      );
+      return rows.map(toDomainEventRecord);
+    },
   };
 }
+
+interface DomainEventRow {
+  id: string;
+  type: string;
+  occurred_at: Date | null;
+  patient_id: string;
+  stay_key: string;
+  department_sor: string | null;
+  episode_of_care_id: string | null;
+  header_id: string;
+  payload: Record<string, unknown>;
+}
+
+const toDomainEventRecord = (r: DomainEventRow): DomainEventRecord => ({
+  id: r.id, type: r.type, occurredAt: r.occurred_at ?? undefined, patientId: r.patient_id, stayKey: r.stay_key,
+  departmentSor: r.department_sor ?? undefined, episodeOfCareId: r.episode_of_care_id ?? undefined, headerId: r.header_id, payload: r.payload,
+});

@@ -210,12 +210,20 @@ export interface MessageRepository {
   lock(key: string): Promise<void>;
   findByHeader(headerId: string): Promise<MessageRecord | undefined>;
   findByBundle(bundleId: string): Promise<MessageRecord | undefined>;
+  /** The message exactly as received, with its format (what a forward re-sends). */
+  payload(headerId: string): Promise<{ bytes: Buffer; format: 'fhir-json' | 'fhir-xml' | 'oioxml'; mediaType: string } | undefined>;
   insert(record: MessageRecord, payload: Buffer, meta: { format: 'fhir-json' | 'fhir-xml' | 'oioxml'; mediaType: string }): Promise<void>;
   stay(key: string): Promise<StayRecord | undefined>;
   putStay(stay: StayRecord, at: Date): Promise<void>;
   appendEvents(events: readonly DomainEventRecord[], at: Date): Promise<void>;
   /** A patient's domain events in the order they were recorded. */
   events(patientId: string): Promise<DomainEventRecord[]>;
+  /**
+   * Discharge facts (SLHJ, and corrections of one) that happened in [from, to), oldest first; only
+   * those of one department when `departmentSor` is given. Responsibility uses them to find the
+   * patients to look at; it recomputes each patient's answer from all of their events.
+   */
+  discharges(range: { from: Date; to: Date; departmentSor?: string | undefined }): Promise<DomainEventRecord[]>;
 }
 
 export interface OutboxEntry {
@@ -235,27 +243,210 @@ export interface OutboxRepository {
   markProcessed(id: number, at: Date): Promise<void>;
   markFailed(id: number, error: string): Promise<void>;
   pending(): Promise<number>;
+  /** Whether an older entry about this patient is still to be routed (its deliveries go first). */
+  pendingBefore(id: number, patientId: string, maxAttempts: number): Promise<boolean>;
 }
+
+/**
+ * Where a delivery stands. `pending` waits for its next attempt; `in-flight` is being sent (a lease
+ * bounds it); `awaiting-ack` was accepted by a MedCom receiver whose acknowledgement is due;
+ * `delivered` (FHIR REST) and `acknowledged` (MedCom `ok`) are done; `superseded` was skipped
+ * because a newer version reached the receiver first; `dead-letter` waits for a person (permanent
+ * failure, retries exhausted, no endpoint); `unroutable` has no recipient.
+ */
+export type DeliveryStatus = 'pending' | 'in-flight' | 'awaiting-ack' | 'delivered' | 'acknowledged' | 'superseded' | 'dead-letter' | 'unroutable';
 
 export interface DeliveryRecord {
   id: string;
+  /** Creation order. */
+  seq: number;
+  /** The outbox entry it was routed from: deliveries to one (recipient, patient) go out in this order. */
+  outboxId: number;
   source: string;
   /** Undefined: no recipient could be resolved; a person must route it. */
   recipientSor: string | undefined;
   patientId: string | undefined;
   /** Why this recipient: the routing decision's basis, kept with the delivery. */
   basis: string;
-  status: string;
+  status: DeliveryStatus;
   createdAt: Date;
   updatedAt: Date;
+  attempts: number;
+  /** MedCom resends of a message the receiver already had (missing acknowledgement, transient-error). */
+  resends: number;
+  nextAttemptAt: Date | undefined;
+  leaseUntil: Date | undefined;
+  ackDueAt: Date | undefined;
+  lastError: string | undefined;
+  endpointId: string | undefined;
+  /** MedCom: the MessageHeader.id sent, the same on every resend. */
+  messageHeaderId: string | undefined;
+  documentKey: string | undefined;
+  documentVersion: number | undefined;
+  sentAt: Date | undefined;
+  completedAt: Date | undefined;
+  /** Retries give up a configured time after this (routing, or an operator's replay). */
+  retrySince: Date;
   timeline: { status: string; at: Date; detail: Record<string, unknown> }[];
+}
+
+export type NewDelivery = Pick<DeliveryRecord, 'id' | 'source' | 'recipientSor' | 'patientId' | 'basis' | 'status' | 'outboxId'>
+  & Partial<Pick<DeliveryRecord, 'messageHeaderId' | 'documentKey' | 'documentVersion'>>;
+
+/** Fields a delivery step changes; `null` clears a time. */
+export interface DeliveryPatch {
+  status?: DeliveryStatus;
+  attempts?: number;
+  resends?: number;
+  nextAttemptAt?: Date | null;
+  leaseUntil?: Date | null;
+  ackDueAt?: Date | null;
+  lastError?: string | null;
+  endpointId?: string | null;
+  sentAt?: Date | null;
+  completedAt?: Date | null;
+  retrySince?: Date;
+}
+
+export interface DeliveryCircuit {
+  recipientSor: string;
+  /** Consecutive transient failures. */
+  failures: number;
+  /** While in the future, the recipient is paused. */
+  openUntil: Date | undefined;
 }
 
 export interface DeliveryRepository {
   /** Creates it unless it exists (ids are deterministic); true when created. */
-  create(d: Omit<DeliveryRecord, 'createdAt' | 'updatedAt' | 'timeline'>, at: Date): Promise<boolean>;
+  create(d: NewDelivery, at: Date): Promise<boolean>;
   addEvent(deliveryId: string, status: string, at: Date, detail: Record<string, unknown>): Promise<void>;
+  /** With timelines, in creation order. */
   bySource(source: string): Promise<DeliveryRecord[]>;
+  get(id: string): Promise<DeliveryRecord | undefined>;
+  /** Takes the delivery's row lock for the rest of the transaction (no timeline). */
+  lock(id: string): Promise<DeliveryRecord | undefined>;
+  /** Due deliveries (oldest first), leased until `leaseUntil` so no other dispatcher hands them out meanwhile. */
+  claimDue(now: Date, limit: number, leaseUntil: Date): Promise<string[]>;
+  update(id: string, patch: DeliveryPatch, at: Date): Promise<void>;
+  /** An earlier delivery to the same (recipient, patient) that has not finished: it goes first. */
+  unfinishedBefore(d: DeliveryRecord): Promise<DeliveryRecord | undefined>;
+  /** A newer version of the same document that has reached (or is reaching) the same recipient. */
+  newerVersionReached(d: DeliveryRecord): Promise<DeliveryRecord | undefined>;
+  /** Makes waiting deliveries to a recipient (and patient) due now. */
+  wake(where: { recipientSor: string; patientId?: string | undefined }, at: Date): Promise<void>;
+  byMessageHeader(headerId: string): Promise<DeliveryRecord[]>;
+  list(q: { statuses?: DeliveryStatus[] | undefined; recipientSor?: string | undefined; count: number; cursor?: string | undefined }): Promise<Page<DeliveryRecord>>;
+  counts(): Promise<Record<string, number>>;
+  /** The recipient's circuit, locked for the rest of the transaction. */
+  circuit(recipientSor: string): Promise<DeliveryCircuit | undefined>;
+  putCircuit(c: DeliveryCircuit, at: Date): Promise<void>;
+  /** Recipients with failures on record. */
+  circuits(): Promise<DeliveryCircuit[]>;
+}
+
+/** The documents whose timeliness is tracked (issue #7; domain.md §2-3). */
+export type TimelinessDocumentType = 'epikrise' | 'udskrivningsrapport' | 'genoptraeningsplan';
+
+/**
+ * Where an expectation stands. `awaiting-discharge`: a document is in but its discharge is not yet
+ * known; `pending` → `at-risk` (the configured hours before due) → `overdue` while nothing is sent;
+ * `on-time`/`late` once the row's clock time is set; `excluded` with a reason.
+ */
+export type ExpectationState = 'awaiting-discharge' | 'pending' | 'at-risk' | 'overdue' | 'on-time' | 'late' | 'excluded';
+
+export type ExclusionReason = 'death' | 'transfer' | 'no-gp' | 'objection' | 'cancelled';
+
+/** Which time measures a row: dispatched by Sektorbro (`sent`) or accepted/acknowledged by the receiver (`delivered`). */
+export type TimelinessClock = 'sent' | 'delivered';
+
+/** One expected document for one discharge, with both clocks and what it was measured with. */
+export interface TimelinessExpectation {
+  id: string;
+  documentType: TimelinessDocumentType;
+  source: 'notification' | 'document';
+  dischargeKey: string;
+  patientId: string;
+  stayKey: string | undefined;
+  episodeOfCareId: string | undefined;
+  hospitalSor: string;
+  departmentSor: string | undefined;
+  dischargedAt: Date | undefined;
+  dueAt: Date | undefined;
+  /** `id@version` of the deadline rule. */
+  rule: string;
+  /** `id@version` of the working-day calendar. */
+  calendar: string;
+  clock: TimelinessClock;
+  state: ExpectationState;
+  exclusionReason: ExclusionReason | undefined;
+  exclusionSource: string | undefined;
+  expectedRecipients: string[];
+  documentKey: string | undefined;
+  documentReferenceId: string | undefined;
+  documentReferenceIds: string[];
+  receivedAt: Date | undefined;
+  sentAt: Date | undefined;
+  deliveredAt: Date | undefined;
+  workingDaysElapsed: number | undefined;
+  withinThree: boolean | undefined;
+  deliveredWorkingDaysElapsed: number | undefined;
+  deliveredWithinThree: boolean | undefined;
+  alertedAt: Date | undefined;
+  alertAttempts: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type TimelinessGroupBy = 'month' | 'hospital' | 'department' | 'documentType';
+
+/** Filters shared by the indicator and its drill-down; `from` and `to` bound the discharge time, both inclusive. */
+export interface TimelinessFilter {
+  from: Date;
+  to: Date;
+  hospitalSor?: string | undefined;
+  departmentSor?: string | undefined;
+  documentType?: TimelinessDocumentType | undefined;
+}
+
+/** One group of the indicator, counted in SQL. */
+export interface TimelinessKpiRow {
+  key: string;
+  discharges: number;
+  excluded: number;
+  sent: number;
+  onTime: number;
+  late: number;
+  pending: number;
+  overdue: number;
+  withinThree: number;
+}
+
+export interface TimelinessRepository {
+  /** Serialises tracking of one patient's discharges for the rest of the transaction. */
+  lockPatient(patientId: string): Promise<void>;
+  /** Records a domain event as applied; false when it already was (a replay). */
+  markApplied(eventId: string, at: Date): Promise<boolean>;
+  /** Creates it unless a row with its id or its (discharge key, document type) exists; true when created. */
+  insert(e: TimelinessExpectation): Promise<boolean>;
+  /** Writes every mutable field of an existing row. */
+  save(e: TimelinessExpectation): Promise<void>;
+  get(id: string): Promise<TimelinessExpectation | undefined>;
+  byPatient(patientId: string): Promise<TimelinessExpectation[]>;
+  /** Rows matched to this DocumentReference (any version of the document). */
+  byDocumentReference(documentReferenceId: string): Promise<TimelinessExpectation[]>;
+  /** pending/at-risk/overdue by time (for rows whose clock time is unset); returns how many changed. */
+  refreshStates(now: Date, atRiskMs: number): Promise<number>;
+  /** Overdue rows not yet alerted and not leased by another poller, oldest due first, leased until `leaseUntil`. */
+  claimAlerts(now: Date, leaseUntil: Date, limit: number): Promise<TimelinessExpectation[]>;
+  markAlerted(id: string, at: Date): Promise<void>;
+  /** Gives the row back for the next run (the alert failed). */
+  releaseAlert(id: string): Promise<void>;
+  /** The indicator per group, with `clock` deciding on-time and `now` deciding overdue. */
+  kpi(q: TimelinessFilter & { groupBy: TimelinessGroupBy; clock: TimelinessClock; now: Date }): Promise<TimelinessKpiRow[]>;
+  /** The rows behind the indicator, by discharge time; `state` is evaluated at `now`. */
+  list(q: TimelinessFilter & { state?: ExpectationState | undefined; now: Date; atRiskMs: number; count: number; cursor?: string | undefined }): Promise<Page<TimelinessExpectation>>;
+  /** Rows overdue or at risk at `now` (nothing sent on their clock), oldest due first. */
+  open(q: { now: Date; atRiskMs: number; hospitalSor?: string | undefined; limit: number }): Promise<TimelinessExpectation[]>;
 }
 
 export interface StoreTx {
@@ -265,6 +456,7 @@ export interface StoreTx {
   messages: MessageRepository;
   outbox: OutboxRepository;
   deliveries: DeliveryRepository;
+  timeliness: TimelinessRepository;
 }
 
 export interface Store extends StoreTx {

@@ -4,7 +4,9 @@ import { openPgliteDb, openPostgresDb } from './db.ts';
 import { createDocumentRepository } from './document.repository.ts';
 import { createJtiRepository } from './jti.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
-import { createDeliveryRepository, createOutboxRepository } from './outbox.repository.ts';
+import { createDeliveryRepository } from './delivery.repository.ts';
+import { createOutboxRepository } from './outbox.repository.ts';
+import { createTimelinessRepository } from './timeliness.repository.ts';
 import { runMigrations } from './migrate.ts';
 import type { Db, StorageOptions, Store, StoreTx } from './ports.ts';
 import { createResourceRepository } from './resource.repository.ts';
@@ -40,6 +42,7 @@ export async function openStore(options: StorageOptions, deps: StoreDeps): Promi
     messages: createMessageRepository(d),
     outbox: createOutboxRepository(d),
     deliveries: createDeliveryRepository(d),
+    timeliness: createTimelinessRepository(d),
   });
   return {
     kind: db.kind,

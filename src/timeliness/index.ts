@@ -12,6 +12,7 @@ export {
 } from './calendar.ts';
 export type { Calendar, CalendarId } from './calendar.ts';
 export {
+  DEADLINE_RULE_SPECS,
   DEFAULT_DEADLINE_RULE,
   computeDeadline,
   endOfLocalDay,
@@ -23,3 +24,34 @@ export {
 export type { Deadline, DeadlineInput, DeadlineRule } from './deadline.ts';
 export { deadlineFromQuery, runDeadlineCommand } from './deadline-cli.ts';
 export type { CommandResult, DeadlineView } from './deadline-cli.ts';
+export {
+  DEFAULT_TIMELINESS_SETTINGS,
+  DISCHARGE_CSV_COLUMNS,
+  DISCHARGE_DAY_RULE,
+  DOCUMENT_TYPE_LABELS,
+  EXCLUSION_REASONS,
+  EXPECTATION_STATES,
+  TRACKED_DOCUMENT_TYPES,
+  adoptable,
+  atRiskMsOf,
+  calendarRef,
+  clockTime,
+  expectationView,
+  dischargeCsvRow,
+  isTrackedDocumentType,
+  KPI_CSV_COLUMNS,
+  kpiCsvRow,
+  kpiGroup,
+  matchDocument,
+  measure,
+  monthLabel,
+  remeasure,
+  ruleFor,
+  stateOf,
+  toCsv,
+} from './expectation.ts';
+export type { CsvValue, DischargeFacts, DocumentFacts, KpiGroup, Measurement, TimelinessSettings } from './expectation.ts';
+export { MANUAL_EXCLUSION_REASONS, onDeliveryProgress, onDocumentStored, onDomainEvents, refreshStates, setManualExclusion } from './tracker.ts';
+export type { DeliveryProgress, ManualExclusionReason, StoredDocumentFacts, TrackerContext } from './tracker.ts';
+export { alertBody, createTimelinessAlerts } from './alerts.ts';
+export type { TimelinessAlertDeps, TimelinessAlerts } from './alerts.ts';

@@ -11,8 +11,9 @@ export function adminRouter(deps: AppDeps, auditor: Auditor): Router {
   const { config } = deps;
   const router = Router();
   router.use((req, res, next) => {
-    // Delivery timelines are document metadata: their refusals (401/403) are audited like /fhir's.
-    if (req.path === '/deliveries') setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'DocumentReference', entities: [], query: undefined });
+    // Delivery timelines, timeliness rows and responsibility answers are patient data: their refusals (401/403) are audited like /fhir's.
+    if (req.path.startsWith('/deliveries')) setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'DocumentReference', entities: [], query: undefined });
+    if (req.path.startsWith('/responsibility') || req.path.startsWith('/timeliness')) setAuditIntent(res, { action: 'R', interaction: 'search-type', resourceType: 'Patient', entities: [], query: undefined });
     next();
   });
   router.use(authenticate({ secret: config.auth.tokenSigningSecret, issuer: config.publicBaseUrl, registry: deps.clients, clock: deps.clock }));

@@ -122,7 +122,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       ? parseFhirXml(bytes, { maxBytes: config.limits.bodyBytes, maxDepth: config.limits.jsonMaxDepth })
       : readJson(req);
     const result = await processMessage(
-      { store, validator, clock: deps.clock, validateMedCom: (b) => deps.medcom.validateMessage(b).issues },
+      { store, validator, clock: deps.clock, validateMedCom: (b) => deps.medcom.validateMessage(b).issues, timeliness: config.timeliness },
       message,
       { bytes, mediaType: contentType ?? FHIR_JSON, format: xml ? 'fhir-xml' : 'fhir-json' },
       { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'relay' || principal.role === 'admin' },
@@ -218,7 +218,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const body = readJson(req);
     if (type === 'Bundle' && isResourceLike(body) && body.type === 'document') {
       const result = await ingestDocument(
-        { store, validator, clock: deps.clock },
+        { store, validator, clock: deps.clock, timeliness: config.timeliness },
         body,
         { bytes: asBuffer(req.body), mediaType: req.header('content-type') ?? FHIR_JSON, format: 'fhir-json' },
         { clientId: principal.clientId, org: principal.org.sor, mayActForAnySender: principal.role === 'admin' },

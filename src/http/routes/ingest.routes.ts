@@ -39,7 +39,7 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
     if (mapped.bundle.type === 'message') {
       // XDIS91 becomes a MedCom CareCommunication: stored as any received CareCommunication is, with its thread.
       const message = await processMessage(
-        { store, validator, clock, validateMedCom: (b) => legacyLetterIssues(validator.validate(b, { resourceType: 'Bundle' }), deps.medcom.validateMessage(b).issues) },
+        { store, validator, clock, timeliness: config.timeliness, validateMedCom: (b) => legacyLetterIssues(validator.validate(b, { resourceType: 'Bundle' }), deps.medcom.validateMessage(b).issues) },
         mapped.bundle,
         { bytes, mediaType: mime, format: 'oioxml' },
         submitter,
@@ -51,7 +51,7 @@ export function ingestRouter(deps: AppDeps, auditor: Auditor): Router {
     }
     mayInteract(principal, 'Bundle', 'c');
     const result = await ingestDocument(
-      { store, validator, clock },
+      { store, validator, clock, timeliness: config.timeliness },
       mapped.bundle,
       { bytes, mediaType: mime, format: 'oioxml', mapping: `${mapped.mappingId}|${mapped.mappingVersion}`, issues: mapped.issues },
       { ...submitter, mayActForAnySender: principal.role === 'admin' },

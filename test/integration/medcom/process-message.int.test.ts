@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FHIR_JSON, startTestApp, type TestApp } from '../../helpers/app.ts';
+import { epikriseBundle, BRUNO_CPR } from '../../helpers/documents.ts';
 import { examplePath, listExamples, readExampleJson } from '../../helpers/examples.ts';
 import { backends } from '../../helpers/store.ts';
 
@@ -158,5 +160,23 @@ describe.each(BACKENDS)('the process-message operation on $name', (backend) => {
     expect((notMessage.body as { resourceType: string }).resourceType).toBe('OperationOutcome');
     const noHeader = await send(JSON.stringify({ resourceType: 'Bundle', id: '5d9a2b7e-0f62-4a7b-9a51-7c3e2d1f0a9b', type: 'message', entry: [{ resource: { resourceType: 'Patient' } }] }));
     expect(noHeader.status).toBe(400);
+  });
+
+  it('when a HospitalNotification comes after a document named the patient\'s GP, then the Patient keeps its GP (the HN data set has none)', async () => {
+    const hospital = await t.token('demo-hospital');
+    const doc = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(epikriseBundle({ letterId: `keeps-gp-${randomUUID()}`, cpr: BRUNO_CPR })));
+    expect(doc.status).toBe(201);
+    const gpBefore = (((await get(`/fhir/Patient?identifier=${CPR}|${BRUNO_CPR}`)).body as Bundle).entry?.[0]?.resource.generalPractitioner);
+    expect(gpBefore).toBeDefined();
+    // A new notification (new letter and envelope ids) about the same patient, after the document.
+    const original = readFileSync(examplePath('medcom', 'hn-stin-admit-inpatient.json'), 'utf8');
+    const msg = JSON.parse(original) as { id: string; entry: { resource: { id: string } }[] };
+    const headerId = msg.entry[0]?.resource.id ?? '';
+    const renewed = original.replaceAll(headerId, randomUUID()).replaceAll(msg.id, randomUUID());
+    const res = await send(renewed);
+    expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(200);
+    const after = ((await get(`/fhir/Patient?identifier=${CPR}|${BRUNO_CPR}`)).body as Bundle).entry?.[0]?.resource;
+    expect(after?.generalPractitioner).toEqual(gpBefore);
   });
 });
