@@ -53,7 +53,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // worker may run it as well (SKIP LOCKED and leases keep them apart).
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'sektorbro_' });
-  const delivery = startDeliveryServices({ store, queue, clock, logger, policy: config.delivery, registry: metrics, timeliness: config.timeliness });
+  const delivery = startDeliveryServices({ store, queue, clock, logger, policy: config.delivery, registry: metrics, timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` });
   // Overdue epikriser raise one alert each; a lease keeps the API and a worker from raising it twice.
   const alerts = createTimelinessAlerts({ store, clock, logger, settings: config.timeliness });
   alerts.start();

@@ -35,7 +35,7 @@ async function runWorker(): Promise<void> {
   const queue = openQueue(config.queue);
   await queue.ping();
   // Counters of this process; the gateway's /metrics reads the shared state (gauges) from the database.
-  const delivery = startDeliveryServices({ store, queue, clock: systemClock, logger, policy: config.delivery, registry: new Registry(), timeliness: config.timeliness });
+  const delivery = startDeliveryServices({ store, queue, clock: systemClock, logger, policy: config.delivery, registry: new Registry(), timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` });
   const alerts = createTimelinessAlerts({ store, clock: systemClock, logger, settings: config.timeliness });
   alerts.start();
   logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay', 'delivery', 'timeliness-alerts'] });

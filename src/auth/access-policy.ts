@@ -29,7 +29,7 @@ const isReadish = (i: Interaction): boolean => i === 'r' || i === 's';
  * - hospital, municipality, gp: read and search every stored type, rows filtered by grants;
  *   a hospital may create a Bundle (POST /fhir/Bundle is where it submits discharge documents;
  *   ingest then checks that the document's sender is the hospital's own organisation);
- *   otherwise no create/update/delete.
+ *   each manages its own Subscriptions (issue #6); otherwise no create/update/delete.
  */
 export function mayInteract(principal: Principal, resourceType: string, interaction: Interaction): void {
   const verb = VERB[interaction];
@@ -63,6 +63,7 @@ function roleRefusal({ role }: Principal, resourceType: string, interaction: Int
     case 'gp':
       if (isReadish(interaction)) return undefined;
       if (role === 'hospital' && resourceType === 'Bundle' && interaction === 'c') return undefined;
+      if (resourceType === 'Subscription') return undefined; // their own: rows are the writer's alone
       return isRegistryType(resourceType)
         ? `Only admin clients may ${verb} registry resources (${resourceType})`
         : `The ${role} role may not ${verb} ${resourceType} through /fhir; documents and messages have their own entry points`;

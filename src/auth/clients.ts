@@ -24,13 +24,14 @@ export type ReadFile = (path: string, encoding: 'utf8') => string;
  * The most each role may be granted when the clients file gives no `allowedScopes`.
  * Reading roles get `system/*.rs`: the access policy and the per-row grants decide what they
  * really see (quality, for instance, reads only registry types until aggregates exist). Write
- * scopes for hospitals come with the document and message entry points. Admin manages
+ * scopes for hospitals come with the document and message entry points; hospitals, municipalities
+ * and GPs manage their own Subscriptions. Admin manages
  * everything. A relay submits MedCom messages (`system/Bundle.c`) and reads nothing.
  */
 export const DEFAULT_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  hospital: ['system/*.rs', 'system/Bundle.c'],
-  municipality: ['system/*.rs', 'system/Bundle.c'],
-  gp: ['system/*.rs', 'system/Bundle.c'],
+  hospital: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
+  municipality: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
+  gp: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
   quality: ['system/*.rs'],
   admin: ['system/*.cruds'],
   relay: ['system/Bundle.c'],

@@ -10,6 +10,7 @@ import { backoffMs } from './policy.ts';
 import { MAX_ATTEMPTS } from './outbox-relay.ts';
 import type { JobQueue } from './queue.ts';
 import { buildShipment, type Shipment } from './shipment.ts';
+import { scheduleHeartbeats, settleSubscription } from './subscriptions.ts';
 import { isTransientStatus, push, pushRequest, type Fetch, type TransportResult } from './transport.ts';
 
 export const ATTEMPT_JOB = 'delivery.attempt';
@@ -20,6 +21,8 @@ const ACTIVE: readonly DeliveryStatus[] = ['pending', 'in-flight', 'awaiting-ack
 const DISPATCH_BATCH = 100;
 /** A delivery held back behind an earlier one to the same (recipient, patient) looks again after this (it is also woken when that one finishes). */
 const BLOCKED_RECHECK_MS = 1_000;
+/** How often due subscription heartbeats are looked for. */
+const HEARTBEAT_CHECK_MS = 1_000;
 
 export interface DeliveryWorker {
   /** Hands due deliveries to the queue; returns how many. */
@@ -43,6 +46,8 @@ export interface DeliveryWorkerDeps {
   metrics?: DeliveryMetrics | undefined;
   fetch?: Fetch | undefined;
   random?: (() => number) | undefined;
+  /** The FHIR base URL subscribers see in notifications (PUBLIC_BASE_URL + /fhir). */
+  fhirBase?: string | undefined;
   /** Settings of the epikrise clock, which delivery progress stops (issue #7). */
   timeliness?: TimelinessSettings | undefined;
 }
@@ -79,16 +84,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let dispatching: Promise<number> | undefined;
   let stopped = false;
   const inFlight = new Set<Promise<void>>();
+  let lastHeartbeatCheck = 0;
 
   const attemptLeaseMs = policy.timeoutMs + 5_000;
+  const fhirBase = deps.fhirBase ?? 'http://localhost/fhir';
   const recipientLabel = (d: DeliveryRecord): string => d.recipientSor ?? 'none';
 
   const dispatchOnce = async (): Promise<number> => {
     const now = clock.now();
     const leaseUntil = new Date(now.getTime() + Math.max(2 * attemptLeaseMs, 60_000));
     const ids = await store.transaction(async (tx) => {
-      const claimed = await tx.deliveries.claimDue(now, DISPATCH_BATCH, leaseUntil);
-      return claimed;
+      if (now.getTime() - lastHeartbeatCheck >= HEARTBEAT_CHECK_MS) {
+        lastHeartbeatCheck = now.getTime();
+        await scheduleHeartbeats(tx, now);
+      }
+      return tx.deliveries.claimDue(now, DISPATCH_BATCH, leaseUntil);
     });
     for (const id of ids) {
       // The job id names this dispatch, so the queue drops a second copy of it but not a later retry.
@@ -101,6 +111,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const deadLetter = async (tx: StoreTx, d: DeliveryRecord, reason: string, now: Date, detail: Record<string, unknown> = {}): Promise<void> => {
     await tx.deliveries.update(d.id, { status: 'dead-letter', lastError: reason, completedAt: now, leaseUntil: null, nextAttemptAt: null, ackDueAt: null }, now);
     await tx.deliveries.addEvent(d.id, 'dead-lettered', now, { reason, ...detail });
+    await settleSubscription(tx, d.source, { ok: false, reason }, now);
     if (d.recipientSor) await tx.deliveries.wake({ recipientSor: d.recipientSor, patientId: d.patientId }, now);
     deps.metrics?.deadLetters.inc({ recipient: recipientLabel(d) });
     logger.warn('delivery.dead-lettered', { deliveryId: d.id, recipient: d.recipientSor, reason });
@@ -154,12 +165,20 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         // Half-open: this attempt is the probe; the others wait until it has answered.
         await tx.deliveries.putCircuit({ ...circuit, openUntil: new Date(now.getTime() + attemptLeaseMs) }, now);
       }
-      const shipment = await buildShipment(tx, d, { now, newBundleId: randomUUID });
+      const shipment = await buildShipment(tx, d, { now, newBundleId: randomUUID, fhirBase });
+      if ('skip' in shipment) {
+        await tx.deliveries.update(d.id, { status: 'superseded', completedAt: now, leaseUntil: null, nextAttemptAt: null, lastError: shipment.skip }, now);
+        await tx.deliveries.addEvent(d.id, 'superseded', now, { reason: shipment.skip });
+        await tx.deliveries.wake({ recipientSor: d.recipientSor, patientId: d.patientId }, now);
+        return undefined;
+      }
       if ('problem' in shipment) {
         await deadLetter(tx, d, shipment.problem, now);
         return undefined;
       }
-      const found = await findEndpoint(tx.resources, d.recipientSor, shipment.connectionType);
+      const found = shipment.endpoint
+        ? { endpoint: shipment.endpoint }
+        : await findEndpoint(tx.resources, d.recipientSor, shipment.connectionType === 'rest-hook' ? 'hl7-fhir-rest' : shipment.connectionType);
       if ('problem' in found) {
         await deadLetter(tx, d, found.problem, now);
         return undefined;
@@ -169,7 +188,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await tx.deliveries.update(d.id, { status: 'in-flight', attempts: attempt, resends, endpointId: found.endpoint.id, leaseUntil, nextAttemptAt: leaseUntil }, now);
       await tx.deliveries.addEvent(d.id, 'sent', now, {
         attempt,
-        endpoint: `Endpoint/${found.endpoint.id}`,
+        endpoint: shipment.endpoint ? found.endpoint.id : `Endpoint/${found.endpoint.id}`,
         ...(shipment.bundleId ? { bundleId: shipment.bundleId, messageHeaderId: d.messageHeaderId } : {}),
       });
       return { delivery: { ...d, attempts: attempt, resends }, endpoint: found.endpoint, shipment, attempt };
@@ -243,6 +262,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       await onDeliveryProgress(tx, { documentReferenceId, recipientSor: sor, event: 'sent', at: firstSend }, timeliness, { now });
       if (outcome.kind !== 'accepted-awaiting-ack') await onDeliveryProgress(tx, { documentReferenceId, recipientSor: sor, event: 'delivered', at: now }, timeliness, { now });
     }
+    if (outcome.kind !== 'accepted-awaiting-ack') await settleSubscription(tx, d.source, { ok: true }, now);
     await closeCircuit(tx, sor, now);
     // The receiver has it: the next delivery to this (recipient, patient) may go.
     await tx.deliveries.wake({ recipientSor: sor, patientId: d.patientId }, now);
@@ -273,7 +293,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const attempt = async (deliveryId: string): Promise<void> => {
     const planned = await plan(deliveryId);
     if (!planned) return;
-    const result = await push(pushRequest(planned.endpoint, planned.shipment.what, planned.shipment.body), { timeoutMs: policy.timeoutMs, fetch: doFetch, now: () => clock.now() });
+    const result = await push(pushRequest(planned.endpoint, planned.shipment.what, planned.shipment.body, planned.shipment.connectionType === 'rest-hook'), { timeoutMs: policy.timeoutMs, fetch: doFetch, now: () => clock.now() });
     const outcome = judge(planned, result);
     await store.transaction(async (tx) => {
       const d = await tx.deliveries.lock(deliveryId);

@@ -13,3 +13,14 @@ export { findEndpoint } from './endpoints.ts';
 export type { ConnectionType, ReceiverEndpoint } from './endpoints.ts';
 export { startDeliveryServices } from './services.ts';
 export type { DeliveryServices } from './services.ts';
+export {
+  notificationBundle,
+  prepareSubscription,
+  signature,
+  SIGNATURE_HEADER,
+  SECRET_EXTENSION,
+  BACKPORT_EXTENSION,
+  SUBSCRIPTION_TOPICS,
+  subscriptionStatus,
+} from './subscriptions.ts';
+export type { SubscriptionTopic } from './subscriptions.ts';

@@ -2,6 +2,7 @@ import type { AcknowledgementIssue, AckResponseCode, ReceivedAcknowledgement } f
 import { deterministicId, type Clock, type Logger } from '../shared/index.ts';
 import type { OutboxEntry, Store, StoreTx } from '../store/index.ts';
 import { findRegistrySor, routeOutboxEntry } from './routing.ts';
+import { raiseSubscriptionEvents, requestHandshake } from './subscriptions.ts';
 
 /** How many outbox entries one relay run takes (each in its own transaction). */
 const BATCH = 50;
@@ -50,6 +51,16 @@ export function createOutboxRelay(deps: {
           await tx.outbox.markProcessed(entry.id, now);
           return 'done';
         }
+        if (entry.eventType === 'subscription.requested') {
+          const { subscriptionId, org, version } = entry.payload;
+          if (typeof subscriptionId === 'string' && typeof org === 'string' && typeof version === 'number') {
+            await requestHandshake(tx, { id: subscriptionId, org }, version, entry.id, now);
+          }
+          await tx.outbox.markProcessed(entry.id, now);
+          return 'done';
+        }
+        // Subscribers hear of it in the same transaction as the routing: neither without the other.
+        await raiseSubscriptionEvents(tx, entry, now);
         const lookup = (system: string, value: string) => findRegistrySor(tx.resources, system, value);
         const decision = await routeOutboxEntry(entry, lookup);
         if (decision.unroutable) {

@@ -27,6 +27,8 @@ export function startDeliveryServices(deps: {
   policy: DeliverySettings;
   registry: Registry;
   timeliness?: TimelinessSettings | undefined;
+  /** PUBLIC_BASE_URL + /fhir, as subscribers see it in notifications. */
+  fhirBase?: string | undefined;
 }): DeliveryServices {
   const metrics = createDeliveryMetrics(deps.registry, deps.store);
   const worker = createDeliveryWorker({ ...deps, metrics });

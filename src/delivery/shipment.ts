@@ -1,11 +1,14 @@
 import { prepareForSend } from '../medcom/index.ts';
 import { messageBundleId, type AnyResource } from '../shared/index.ts';
 import type { DeliveryRecord, StoreTx } from '../store/index.ts';
-import type { ConnectionType } from './endpoints.ts';
+import type { ConnectionType, ReceiverEndpoint } from './endpoints.ts';
+import { notificationBundle, signature, SIGNATURE_HEADER, type NotificationType } from './subscriptions.ts';
 
 /** What one attempt sends: the resource, as JSON, and the connection type it needs. */
 export interface Shipment {
-  connectionType: ConnectionType;
+  connectionType: ConnectionType | 'rest-hook';
+  /** A subscription's own channel, instead of the recipient's registry Endpoint. */
+  endpoint?: ReceiverEndpoint | undefined;
   what: { resourceType: string; id: string };
   body: string;
   /** MedCom: this send's Bundle.id (new on every send); the MessageHeader.id stays the delivery's. */
@@ -18,8 +21,13 @@ export interface Shipment {
  * doubling); a MedCom message goes as a message Bundle to `$process-message`, with a new Bundle.id
  * and the same MessageHeader.id on every send.
  */
-export async function buildShipment(tx: StoreTx, d: DeliveryRecord, send: { now: Date; newBundleId: () => string }): Promise<Shipment | { problem: string }> {
+export async function buildShipment(
+  tx: StoreTx,
+  d: DeliveryRecord,
+  send: { now: Date; newBundleId: () => string; fhirBase: string },
+): Promise<Shipment | { problem: string } | { skip: string }> {
   const [type, id] = d.source.split('/') as [string, string | undefined];
+  if (type === 'Subscription' && id) return subscriptionShipment(tx, d, id, send);
   if (type === 'DocumentReference' && id) {
     const record = await tx.documents.byReference(id);
     const bundle = record && (await tx.resources.read('Bundle', record.bundleId))?.resource;
@@ -34,4 +42,27 @@ export async function buildShipment(tx: StoreTx, d: DeliveryRecord, send: { now:
     return { connectionType: 'hl7-fhir-msg', what: { resourceType: 'Bundle', id: bundleId }, body: JSON.stringify(message), bundleId };
   }
   return { problem: `a delivery of ${d.source} cannot be sent` };
+}
+
+/**
+ * A subscription notification (handshake, heartbeat or event), POSTed to the subscription's own
+ * channel with its headers and, when the subscriber set a secret, the body's HMAC signature.
+ */
+async function subscriptionShipment(tx: StoreTx, d: DeliveryRecord, subscriptionId: string, send: { now: Date; fhirBase: string }): Promise<Shipment | { skip: string }> {
+  const sub = await tx.subscriptions.get(subscriptionId);
+  const kind = /\/\$(events|handshake|heartbeat)\//.exec(d.source)?.[1];
+  if (!sub || sub.status === 'off') return { skip: `Subscription/${subscriptionId} is off or gone` };
+  if (kind === 'handshake' ? sub.status !== 'requested' : sub.status !== 'active') return { skip: `Subscription/${subscriptionId} is ${sub.status}` };
+  const n = kind === 'events' ? Number(d.source.split('/').at(-1)) : undefined;
+  const events = n === undefined ? [] : await tx.subscriptions.events(subscriptionId, n, n, 1);
+  const type: NotificationType = kind === 'handshake' ? 'handshake' : kind === 'heartbeat' ? 'heartbeat' : 'event-notification';
+  const bundle = await notificationBundle(tx, sub, type, send.fhirBase, events, send.now);
+  const body = JSON.stringify(bundle);
+  const headers: [string, string][] = [...sub.headers, ...(sub.secret ? [[SIGNATURE_HEADER, signature(sub.secret, body)] as [string, string]] : [])];
+  return {
+    connectionType: 'rest-hook',
+    endpoint: { id: `Subscription/${subscriptionId}`, address: sub.endpoint, headers, connectionType: 'hl7-fhir-rest' },
+    what: { resourceType: 'Bundle', id: String(bundle.id) },
+    body,
+  };
 }

@@ -19,9 +19,11 @@ const FHIR_JSON = 'application/fhir+json';
 /** Answers larger than this are not read: only an acknowledgement or an OperationOutcome is expected. */
 const MAX_ANSWER_BYTES = 10 * 1024 * 1024;
 
-/** The HTTP request for a push: FHIR REST `PUT <base>/<Type>/<id>`, or MedCom `POST <base>/$process-message`. */
-export function pushRequest(endpoint: ReceiverEndpoint, what: { resourceType: string; id: string }, body: string): PushRequest {
+/** The HTTP request for a push: FHIR REST `PUT <base>/<Type>/<id>`, MedCom `POST <base>/$process-message`, or a subscription notification. */
+export function pushRequest(endpoint: ReceiverEndpoint, what: { resourceType: string; id: string }, body: string, restHook = false): PushRequest {
   const headers: [string, string][] = [['Content-Type', FHIR_JSON], ['Accept', FHIR_JSON], ...endpoint.headers];
+  // A subscription's rest-hook: POST the notification to the channel endpoint exactly as given.
+  if (restHook) return { method: 'POST', url: endpoint.address, body, headers };
   return endpoint.connectionType === 'hl7-fhir-msg'
     ? { method: 'POST', url: `${endpoint.address}/$process-message`, body, headers }
     : { method: 'PUT', url: `${endpoint.address}/${what.resourceType}/${encodeURIComponent(what.id)}`, body, headers };

@@ -155,6 +155,9 @@ async function storeProcessed(
       senderSor: msg.sender.sor,
       receiverSor: msg.receiver.sor,
       patientId: written.find((r) => r.startsWith('Patient/'))?.slice('Patient/'.length),
+      // What subscriptions are notified about: the stay (Encounter) or the CareCommunication.
+      focus: written.find((r) => r.startsWith(hn ? 'Encounter/' : 'Communication/')),
+      ...(hn ? { hnEvent: hn.event } : {}),
     }, now);
     return answer(tx, s, msg, 'processed', 200, ack as unknown as Record<string, unknown>, written, now);
   });

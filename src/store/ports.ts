@@ -449,7 +449,58 @@ export interface TimelinessRepository {
   open(q: { now: Date; atRiskMs: number; hospitalSor?: string | undefined; limit: number }): Promise<TimelinessExpectation[]>;
 }
 
+export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';
+export type SubscriptionContent = 'empty' | 'id-only' | 'full-resource';
+
+/** What delivery needs of a Subscription (the resource itself is stored like any other). */
+export interface SubscriptionRecord {
+  id: string;
+  /** SOR of the subscriber's organisation: its notifications carry only what that organisation may see. */
+  org: string;
+  clientId: string;
+  /** Backport topic canonical; undefined for an R4 criteria subscription. */
+  topic: string | undefined;
+  resourceType: string;
+  /** Search parameters (a query string) a focus resource must match; may be empty. */
+  filter: string;
+  endpoint: string;
+  headers: [string, string][];
+  content: SubscriptionContent;
+  secret: string | undefined;
+  heartbeatSeconds: number | undefined;
+  status: SubscriptionStatus;
+  error: string | undefined;
+  eventsCount: number;
+  lastSentAt: Date | undefined;
+  version: number;
+}
+
+export interface SubscriptionEvent {
+  subscriptionId: string;
+  eventNumber: number;
+  focus: string;
+  patientId: string | undefined;
+  occurredAt: Date;
+}
+
+export interface SubscriptionRepository {
+  /** Creates or replaces the row (its events and event count stay). */
+  put(s: Omit<SubscriptionRecord, 'eventsCount' | 'lastSentAt'>, at: Date): Promise<void>;
+  get(id: string): Promise<SubscriptionRecord | undefined>;
+  /** Subscriptions that record events about `resourceType`: active ones, and ones in error (their events wait for `$events`). */
+  active(resourceType: string): Promise<SubscriptionRecord[]>;
+  setStatus(id: string, status: SubscriptionStatus, error: string | undefined, at: Date): Promise<void>;
+  /** Records the next event (numbered from 1 per subscription) and returns its number. */
+  addEvent(id: string, e: { focus: string; patientId: string | undefined; occurredAt: Date }): Promise<number>;
+  /** Events from `since` to `until` (both inclusive), oldest first. */
+  events(id: string, since: number, until: number, limit: number): Promise<SubscriptionEvent[]>;
+  markSent(id: string, at: Date): Promise<void>;
+  /** Active subscriptions with a heartbeat period that nothing was sent to for that long. */
+  dueHeartbeats(now: Date): Promise<SubscriptionRecord[]>;
+}
+
 export interface StoreTx {
+  subscriptions: SubscriptionRepository;
   resources: ResourceRepository;
   audit: AuditRepository;
   documents: DocumentRepository;

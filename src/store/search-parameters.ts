@@ -24,6 +24,7 @@ export const STORED_TYPES = [
   'Observation',
   'MedicationStatement',
   'ServiceRequest',
+  'Subscription',
 ] as const;
 
 export type StoredType = (typeof STORED_TYPES)[number];
@@ -194,6 +195,7 @@ export const SEARCH_PARAMETERS: Readonly<Record<StoredType, readonly SearchParam
     status('ServiceRequest'),
     subject('ServiceRequest', ['Group', 'Device', 'Patient', 'Location']),
   ],
+  Subscription: [status('Subscription')],
 };
 
 /** Reference parameters that may be chained to a Patient parameter (`patient.identifier=system|value`). */

@@ -6,6 +6,7 @@ import { createJtiRepository } from './jti.repository.ts';
 import { createMessageRepository } from './message.repository.ts';
 import { createDeliveryRepository } from './delivery.repository.ts';
 import { createOutboxRepository } from './outbox.repository.ts';
+import { createSubscriptionRepository } from './subscription.repository.ts';
 import { createTimelinessRepository } from './timeliness.repository.ts';
 import { runMigrations } from './migrate.ts';
 import type { Db, StorageOptions, Store, StoreTx } from './ports.ts';
@@ -42,6 +43,7 @@ export async function openStore(options: StorageOptions, deps: StoreDeps): Promi
     messages: createMessageRepository(d),
     outbox: createOutboxRepository(d),
     deliveries: createDeliveryRepository(d),
+    subscriptions: createSubscriptionRepository(d),
     timeliness: createTimelinessRepository(d),
   });
   return {

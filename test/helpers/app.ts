@@ -57,7 +57,7 @@ export async function startTestApp(backend: TestBackend, env: Record<string, str
   const clients = loadClients({ clientsFile: undefined, demoClients: true, production: false });
   const metrics = new Registry();
   const delivery = opts.delivery
-    ? startDeliveryServices({ store: testStore.store, queue, clock, logger, policy: { ...config.delivery, ...opts.delivery }, registry: metrics, timeliness: config.timeliness })
+    ? startDeliveryServices({ store: testStore.store, queue, clock, logger, policy: { ...config.delivery, ...opts.delivery }, registry: metrics, timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` })
     : undefined;
   const app = createApp({
     config, logger, clock, store: testStore.store, queue, validator: sharedValidator(), medcom: sharedMedCom(), mappings: sharedMappings(), clients,

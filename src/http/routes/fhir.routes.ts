@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, Router } from 'express';
 import {
   accessFilterFor,
@@ -25,6 +26,7 @@ import {
   type AnyResource,
 } from '../../shared/index.ts';
 import { parseSearch, STORED_TYPES, type StoredResource, type StoreTx } from '../../store/index.ts';
+import { notificationBundle, prepareSubscription, SUBSCRIPTION_TOPICS, subscriptionStatus } from '../../delivery/index.ts';
 import { ingestDocument, processMessage } from '../../ingest/index.ts';
 import { parseFhirXml } from '../../medcom/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
@@ -38,6 +40,8 @@ import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
 
 /** Parameters any FHIR server accepts that say nothing about what to find. */
 const FORMAT_PARAMS = new Set(['_format', '_pretty']);
+/** `$events` answers at most this many events; a subscriber pages with eventsSinceNumber. */
+const MAX_EVENTS_PER_QUERY = 1000;
 
 const principalOf = (res: Response): Principal => res.locals.principal as Principal;
 
@@ -157,6 +161,51 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     sendBundle(res, historyBundle(page, base, `${base}/${type}/_history`, params));
   });
 
+  router.get('/Subscription/$topic-list', (_req, res) => {
+    guard(res, 'Subscription', 'r');
+    res.locals.auditIntent = undefined; // the topics are not patient data
+    res.type(FHIR_JSON).send(JSON.stringify({
+      resourceType: 'Parameters',
+      parameter: SUBSCRIPTION_TOPICS.map((t) => ({ name: 'subscription-topic-canonical', valueCanonical: t.url })),
+    }));
+  });
+
+  router.get('/Subscription/:id/:operation', async (req, res, next) => {
+    const operation = req.params.operation;
+    if (operation !== '$status' && operation !== '$events') {
+      next();
+      return;
+    }
+    const id = checkId(req.params.id);
+    const principal = guard(res, 'Subscription', 'r');
+    setAuditIntent(res, { action: 'E', interaction: 'operation', resourceType: 'Subscription', entities: [`Subscription/${id}`], query: operation });
+    const stored = await store.resources.read('Subscription', id);
+    const sub = await store.subscriptions.get(id);
+    if (!stored || !sub) throw notFound(`Subscription/${id}`);
+    assertMayRead(principal, stored);
+    if (operation === '$status') {
+      await auditor.success(res, 200, []);
+      sendBundle(res, { resourceType: 'Bundle', type: 'searchset', total: 1, entry: [{ resource: subscriptionStatus(sub, 'query-status', base, [], sub.content), search: { mode: 'match' } }] });
+      return;
+    }
+    // $events: what a subscriber that was away fetches to close the gaps (event numbers are gapless).
+    const number = (name: string, fallback: number): number => {
+      const raw = req.query[name];
+      if (raw === undefined) return fallback;
+      const n = typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) throw badRequest(`${name} must be a whole number`, [name], 'value');
+      return n;
+    };
+    const since = Math.max(1, number('eventsSinceNumber', 1));
+    const until = Math.min(sub.eventsCount, number('eventsUntilNumber', sub.eventsCount));
+    const contentParam = typeof req.query.content === 'string' ? req.query.content : sub.content;
+    if (!['empty', 'id-only', 'full-resource'].includes(contentParam)) throw badRequest('content must be empty, id-only or full-resource', ['content'], 'value');
+    const events = until < since ? [] : await store.subscriptions.events(id, since, until, MAX_EVENTS_PER_QUERY);
+    const bundle = await store.transaction((tx) => notificationBundle(tx, { ...sub, content: contentParam as typeof sub.content }, 'query-event', base, events, deps.clock.now()));
+    await auditor.success(res, 200, events.map((e) => e.focus));
+    sendBundle(res, bundle as unknown as fhir4.Bundle);
+  });
+
   router.get('/:type/:id', async (req, res) => {
     const type = resolveType(req.params.type);
     const id = checkId(req.params.id);
@@ -229,6 +278,10 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       res.status(result.status).type(FHIR_JSON).send(JSON.stringify(result.body));
       return;
     }
+    if (type === 'Subscription') {
+      await writeSubscription(res, principal, validated(body, type), randomUUID(), undefined);
+      return;
+    }
     if (principal.role !== 'admin') {
       throw badRequest('Only document Bundles (Bundle.type = document) are accepted here; MedCom messages go to $process-message', ['Bundle.type'], 'not-supported');
     }
@@ -275,6 +328,10 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       throw badRequest(`The resource id (${resource.id ?? 'missing'}) must match the id in the URL (${id})`, [`${type}.id`]);
     }
     const ifMatch = parseIfMatch(req.header('if-match'));
+    if (type === 'Subscription') {
+      await writeSubscription(res, principal, resource, id, ifMatch);
+      return;
+    }
     const grantOrgs = await grantsForWrite(resource, resolveOrganizationSor);
     const { stored, created } = await store.transaction(async (tx) => {
       const current = await tx.resources.read(type, id);
@@ -303,6 +360,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       assertMayRead(principal, current);
       if (current.deleted) return current;
       const d = await tx.resources.delete(type, id, { writerOrg: principal.org.sor, grantOrgs: [] });
+      if (type === 'Subscription') await tx.subscriptions.setStatus(id, 'off', undefined, deps.clock.now());
       await auditor.success(res, 200, [], tx.audit);
       return d ?? current;
     });
@@ -318,6 +376,27 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
     assertNoNulCharacters(body);
     return body;
+  }
+
+  /**
+   * Creates or replaces a Subscription: checked, stored `requested` without its secret, and its
+   * handshake queued through the outbox, all in one transaction (issue #6, FHIR Subscriptions).
+   */
+  async function writeSubscription(res: Response, principal: Principal, resource: AnyResource, id: string, ifMatch: number | undefined): Promise<void> {
+    const now = deps.clock.now();
+    const { stored, created } = await store.transaction(async (tx) => {
+      const current = await tx.resources.read('Subscription', id);
+      if (current && !current.deleted) assertMayRead(principal, current);
+      const previous = await tx.subscriptions.get(id);
+      const prepared = prepareSubscription({ ...resource, id }, { org: principal.org.sor, clientId: principal.clientId, previousSecret: previous?.secret });
+      const result = await tx.resources.update(prepared.resource, { writerOrg: principal.org.sor, grantOrgs: [], ...(ifMatch === undefined ? {} : { ifMatch }) });
+      await tx.subscriptions.put({ ...prepared.record, version: result.stored.versionId }, now);
+      await tx.outbox.append('subscription.requested', `Subscription/${id}`, { subscriptionId: id, org: principal.org.sor, version: result.stored.versionId }, now);
+      await auditor.success(res, result.created ? 201 : 200, [`Subscription/${id}`], tx.audit);
+      return result;
+    });
+    if (created) res.setHeader('Location', `${base}/Subscription/${stored.id}/_history/${stored.versionId}`);
+    sendResource(res, created ? 201 : 200, stored);
   }
 
   function readResource(req: Request, type: string): AnyResource {
