@@ -104,7 +104,7 @@ export async function startReceiver(defaultAnswer: Answer = { status: 200, body:
 }
 
 /** Polls until `check` returns a value (not undefined/false) or the time runs out; the time bound is a safety net, not an assertion. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, what: string, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

@@ -108,8 +108,8 @@ describe.each(BACKENDS)('FHIR Subscriptions on $name', (backend) => {
     const rapport = `DocumentReference/${(u.body as { id: string }).id}`;
     const epikrise = `DocumentReference/${(e.body as { id: string }).id}`;
 
-    const toMunicipality = await waitFor(async () => notifications(municipalityHook, 'event-notification').find((n) => eventsOf(n.json).some((x) => x.focus?.endsWith(rapport))), 'the municipality to hear of the udskrivningsrapport');
-    const toGp = await waitFor(async () => notifications(gpHook, 'event-notification').find((n) => eventsOf(n.json).some((x) => x.focus?.endsWith(epikrise))), 'the GP to hear of the epikrise');
+    const toMunicipality = await waitFor(() => notifications(municipalityHook, 'event-notification').find((n) => eventsOf(n.json).some((x) => x.focus?.endsWith(rapport))), 'the municipality to hear of the udskrivningsrapport');
+    const toGp = await waitFor(() => notifications(gpHook, 'event-notification').find((n) => eventsOf(n.json).some((x) => x.focus?.endsWith(epikrise))), 'the GP to hear of the epikrise');
     // The full resource travels with the notification, to its own audience only.
     expect(toMunicipality.json.entry.map((x) => x.resource.resourceType)).toEqual(['Parameters', 'DocumentReference']);
     expect(toGp.json.entry[1]?.resource.id).toBe(epikrise.split('/')[1]);
@@ -150,14 +150,14 @@ describe.each(BACKENDS)('FHIR Subscriptions on $name', (backend) => {
     expect((await get(gp, `Subscription/${id}/$status`)).status).toBe(404);
     expect((await get(gp, `Subscription/${id}/$events`)).status).toBe(404);
     municipalityHook.setDefault({ status: 200 }); // back: the retries deliver it too
-    await waitFor(async () => notifications(municipalityHook, 'event-notification').some((n) => n.path === '/fhir/stays'), 'the retried notification');
+    await waitFor(() => notifications(municipalityHook, 'event-notification').some((n) => n.path === '/fhir/stays'), 'the retried notification');
   });
 
   it('when a subscription asks for a heartbeat, then heartbeats come while nothing happens', async () => {
     const res = await create(gp, subscription({ topic: TOPIC.responsibility, endpoint: `${gpHook.url}/beat`, heartbeat: 1 }));
     expect(res.status).toBe(201);
     await active(gp, (res.body as { id: string }).id);
-    await waitFor(async () => notifications(gpHook, 'heartbeat').some((n) => n.path === '/fhir/beat'), 'a heartbeat', 10_000);
+    await waitFor(() => notifications(gpHook, 'heartbeat').some((n) => n.path === '/fhir/beat'), 'a heartbeat', 10_000);
   });
 
   it('when a GP makes a plain R4 criteria subscription, then it is notified of matching resources its organisation may read, with empty content', async () => {
@@ -167,7 +167,7 @@ describe.each(BACKENDS)('FHIR Subscriptions on $name', (backend) => {
     const e = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON)
       .send(JSON.stringify(epikriseBundle({ letterId: `r4-criteria-${randomUUID()}`, cpr: '0803829990' })));
     expect(e.status).toBe(201);
-    const n = await waitFor(async () => notifications(gpHook, 'event-notification').find((x) => x.path === '/fhir/r4'), 'the R4 criteria notification');
+    const n = await waitFor(() => notifications(gpHook, 'event-notification').find((x) => x.path === '/fhir/r4'), 'the R4 criteria notification');
     expect(n.json.entry).toHaveLength(1); // empty: the status only, no focus reference
     expect(eventsOf(n.json)[0]?.focus).toBeUndefined();
   });
