@@ -86,13 +86,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const inFlight = new Set<Promise<void>>();
   let lastHeartbeatCheck = 0;
 
-  const attemptLeaseMs = policy.timeoutMs + 5_000;
+  // An attempt holds its delivery for its HTTP time limit plus a margin for the two transactions;
+  // a dispatched job that no worker took (a queue outage, a dead worker) is dispatched again after two.
+  const attemptLeaseMs = policy.timeoutMs + Math.min(5_000, policy.timeoutMs);
+  const dispatchLeaseMs = 2 * attemptLeaseMs;
   const fhirBase = deps.fhirBase ?? 'http://localhost/fhir';
   const recipientLabel = (d: DeliveryRecord): string => d.recipientSor ?? 'none';
 
   const dispatchOnce = async (): Promise<number> => {
     const now = clock.now();
-    const leaseUntil = new Date(now.getTime() + Math.max(2 * attemptLeaseMs, 60_000));
+    const leaseUntil = new Date(now.getTime() + dispatchLeaseMs);
     const ids = await store.transaction(async (tx) => {
       if (now.getTime() - lastHeartbeatCheck >= HEARTBEAT_CHECK_MS) {
         lastHeartbeatCheck = now.getTime();
@@ -166,6 +169,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         await tx.deliveries.putCircuit({ ...circuit, openUntil: new Date(now.getTime() + attemptLeaseMs) }, now);
       }
       const shipment = await buildShipment(tx, d, { now, newBundleId: randomUUID, fhirBase });
+      if ('wait' in shipment) {
+        await later(shipment.wait);
+        return undefined;
+      }
       if ('skip' in shipment) {
         await tx.deliveries.update(d.id, { status: 'superseded', completedAt: now, leaseUntil: null, nextAttemptAt: null, lastError: shipment.skip }, now);
         await tx.deliveries.addEvent(d.id, 'superseded', now, { reason: shipment.skip });

@@ -96,6 +96,7 @@ function openBullmqQueue(url: string, prefix: string): JobQueue {
     let q = queues.get(name);
     if (!q) {
       q = new Queue(name, { connection, prefix });
+      q.on('error', () => undefined); // see the worker's listener below
       queues.set(name, q);
     }
     return q;
@@ -110,13 +111,17 @@ function openBullmqQueue(url: string, prefix: string): JobQueue {
       });
     },
     process(name, handler, o) {
-      workers.push(
-        new Worker(name, async (job) => { await handler(job.data as Record<string, unknown>); }, {
-          connection: connection.duplicate({ maxRetriesPerRequest: null }),
-          prefix,
-          concurrency: o?.concurrency ?? 1,
-        }),
-      );
+      const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
+      workerConnection.on('error', () => undefined); // as above: reconnects by itself, readiness reports it
+      const worker = new Worker(name, async (job) => { await handler(job.data as Record<string, unknown>); }, {
+        connection: workerConnection,
+        prefix,
+        concurrency: o?.concurrency ?? 1,
+      });
+      // Without a listener, a Redis outage prints every failed reconnect; delivery's own timeline and
+      // readiness already tell it, and the database keeps every delivery until Redis is back.
+      worker.on('error', () => undefined);
+      workers.push(worker);
     },
     async ping() {
       // Commands wait for a reconnect forever (maxRetriesPerRequest: null); readiness must not.

@@ -4,6 +4,9 @@ import type { DeliveryRecord, StoreTx } from '../store/index.ts';
 import type { ConnectionType, ReceiverEndpoint } from './endpoints.ts';
 import { notificationBundle, signature, SIGNATURE_HEADER, type NotificationType } from './subscriptions.ts';
 
+/** How long an event of a subscription whose handshake is still open waits before it looks again. */
+const SUBSCRIPTION_HANDSHAKE_WAIT_MS = 1_000;
+
 /** What one attempt sends: the resource, as JSON, and the connection type it needs. */
 export interface Shipment {
   connectionType: ConnectionType | 'rest-hook';
@@ -25,7 +28,7 @@ export async function buildShipment(
   tx: StoreTx,
   d: DeliveryRecord,
   send: { now: Date; newBundleId: () => string; fhirBase: string },
-): Promise<Shipment | { problem: string } | { skip: string }> {
+): Promise<Shipment | { problem: string } | { skip: string } | { wait: number }> {
   const [type, id] = d.source.split('/') as [string, string | undefined];
   if (type === 'Subscription' && id) return subscriptionShipment(tx, d, id, send);
   if (type === 'DocumentReference' && id) {
@@ -48,10 +51,12 @@ export async function buildShipment(
  * A subscription notification (handshake, heartbeat or event), POSTed to the subscription's own
  * channel with its headers and, when the subscriber set a secret, the body's HMAC signature.
  */
-async function subscriptionShipment(tx: StoreTx, d: DeliveryRecord, subscriptionId: string, send: { now: Date; fhirBase: string }): Promise<Shipment | { skip: string }> {
+async function subscriptionShipment(tx: StoreTx, d: DeliveryRecord, subscriptionId: string, send: { now: Date; fhirBase: string }): Promise<Shipment | { skip: string } | { wait: number }> {
   const sub = await tx.subscriptions.get(subscriptionId);
   const kind = /\/\$(events|handshake|heartbeat)\//.exec(d.source)?.[1];
   if (!sub || sub.status === 'off') return { skip: `Subscription/${subscriptionId} is off or gone` };
+  // An event raised while the subscription is (re)requested waits for the handshake, so a renewal loses nothing.
+  if (kind === 'events' && sub.status === 'requested') return { wait: SUBSCRIPTION_HANDSHAKE_WAIT_MS };
   if (kind === 'handshake' ? sub.status !== 'requested' : sub.status !== 'active') return { skip: `Subscription/${subscriptionId} is ${sub.status}` };
   const n = kind === 'events' ? Number(d.source.split('/').at(-1)) : undefined;
   const events = n === undefined ? [] : await tx.subscriptions.events(subscriptionId, n, n, 1);

@@ -11,6 +11,7 @@ import { fhirRouter } from './routes/fhir.routes.ts';
 import { healthRouter } from './routes/health.routes.ts';
 import { ingestRouter } from './routes/ingest.routes.ts';
 import { oauthRouter } from './routes/oauth.routes.ts';
+import { pagesRouter } from './pages/pages.routes.ts';
 import { responsibilityRouter } from './routes/responsibility.routes.ts';
 import { timelinessRouter } from './routes/timeliness.routes.ts';
 
@@ -43,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
     if (principal.role !== 'admin' && principal.role !== 'quality') throw forbidden('Only admin and quality clients may read metrics');
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  app.use(pagesRouter(deps));
   app.use((req, _res, next) => {
     next(new GatewayError('http.no-route', 404, [{ severity: 'error', code: 'not-found', diagnostics: `No route for ${req.method} ${req.path}` }]));
   });

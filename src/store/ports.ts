@@ -487,7 +487,10 @@ export interface SubscriptionRepository {
   /** Creates or replaces the row (its events and event count stay). */
   put(s: Omit<SubscriptionRecord, 'eventsCount' | 'lastSentAt'>, at: Date): Promise<void>;
   get(id: string): Promise<SubscriptionRecord | undefined>;
-  /** Subscriptions that record events about `resourceType`: active ones, and ones in error (their events wait for `$events`). */
+  /**
+   * Subscriptions that record events about `resourceType`: every one not switched off. Events of a
+   * `requested` one wait for its handshake; those of one in `error` wait for `$events`.
+   */
   active(resourceType: string): Promise<SubscriptionRecord[]>;
   setStatus(id: string, status: SubscriptionStatus, error: string | undefined, at: Date): Promise<void>;
   /** Records the next event (numbered from 1 per subscription) and returns its number. */

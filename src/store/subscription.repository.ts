@@ -61,7 +61,7 @@ export function createSubscriptionRepository(db: Db): SubscriptionRepository {
       return rows[0] && toRecord(rows[0]);
     },
     async active(resourceType) {
-      const { rows } = await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE status IN ('active', 'error') AND resource_type = $1 ORDER BY id`, [resourceType]);
+      const { rows } = await db.query<SubscriptionRow>(`SELECT ${COLUMNS} FROM subscriptions WHERE status IN ('requested', 'active', 'error') AND resource_type = $1 ORDER BY id`, [resourceType]);
       return rows.map(toRecord);
     },
     async setStatus(id, status, error, at) {

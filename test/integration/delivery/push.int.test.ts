@@ -139,6 +139,15 @@ describe.each(BACKENDS)('pushing deliveries to receivers on $name', (backend) =>
     expect(typeof failed[0]?.retryAt).toBe('string');
   });
 
+  it('when the GP system answers slowly (past the time limit), then 500, then 429, then ok, then the delivery is made, once accepted, under the same id', async () => {
+    gpReceiver.script({ hang: true }, { status: 500 }, { status: 429, headers: { 'Retry-After': '0' } });
+    const id = await submitEpikrise();
+    const d = await settled(id, 'delivered');
+    expect(d.attempts).toBe(4);
+    expect(d.timeline.filter((e) => e.status === 'failed').map((e) => e.reason)).toEqual(['no answer within 2000 ms', 'HTTP 500', 'HTTP 429']);
+    expect(new Set(bundlePutsFor(gpReceiver, await bundleIdOf(id)).map((r) => r.path)).size).toBe(1);
+  });
+
   it('when the GP system answers 400, then the delivery is not retried but dead-lettered with the reason, and an admin replay sends it again with the same id', async () => {
     gpReceiver.script({ status: 400, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: 'Composition.title missing' }] } });
     const id = await submitEpikrise();

@@ -172,6 +172,30 @@ describe.each(BACKENDS)('FHIR Subscriptions on $name', (backend) => {
     expect(eventsOf(n.json)[0]?.focus).toBeUndefined();
   });
 
+  it('when a subscriber renews its Subscription, then events raised before the new handshake succeeds are recorded and delivered after it', async () => {
+    const hook = await startReceiver({ status: 200 });
+    try {
+      const made = await create(gp, subscription({ topic: TOPIC.documents, endpoint: `${hook.url}/v1`, content: 'id-only' }));
+      const id = (made.body as { id: string }).id;
+      await active(gp, id);
+      hook.setDefault({ status: 503 }); // the renewed endpoint is not up yet: the handshake waits
+      const renewed = { ...subscription({ topic: TOPIC.documents, endpoint: `${hook.url}/v2`, content: 'id-only' }), id };
+      expect((await request(t.app).put(`/fhir/Subscription/${id}`).set('Authorization', `Bearer ${gp}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(renewed))).status).toBe(200);
+      const e = await request(t.app).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON)
+        .send(JSON.stringify(epikriseBundle({ letterId: `renewal-${randomUUID()}`, cpr: '0803829990' })));
+      expect(e.status).toBe(201);
+      await waitFor(async () => {
+        const s = (await get(gp, `Subscription/${id}/$status`)).body as { entry: { resource: { parameter: Parameter[] } }[] };
+        return s.entry[0]?.resource.parameter.find((p) => p.name === 'events-since-subscription-start')?.valueString === '1';
+      }, 'the event to be recorded while the Subscription is requested');
+      hook.setDefault({ status: 200 });
+      const n = await waitFor(() => notifications(hook, 'event-notification').find((x) => x.path === '/fhir/v2'), 'the event after the handshake');
+      expect(eventsOf(n.json)[0]?.number).toBe(1);
+    } finally {
+      await hook.close();
+    }
+  });
+
   it('when a Subscription is not one Sektorbro can serve, then 422 names the element', async () => {
     const email = subscription({ topic: TOPIC.documents, endpoint: gpHook.url });
     (email.channel as { type: string }).type = 'email';
