@@ -230,6 +230,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     };
     if (outcome.kind === 'transient' || outcome.kind === 'permanent') deps.metrics?.attempts.inc({ recipient: sor, outcome: outcome.kind });
     else deps.metrics?.attempts.inc({ recipient: sor, outcome: 'accepted' });
+    // Every transmission of patient data to another organisation is an audit record (an export), kept
+    // with the API's: admin reads them as AuditEvent, by entity or time.
+    if (outcome.detail.via === undefined) {
+      const httpStatus = typeof outcome.detail.httpStatus === 'number' ? outcome.detail.httpStatus : 0;
+      await tx.audit.record({
+        recorded: now, requestId: `delivery:${d.id}:${String(d.attempts)}`, clientId: 'sektorbro-delivery', org: d.recipientSor, role: undefined,
+        action: 'E', interaction: 'transmit', outcome: outcome.kind === 'transient' ? '4' : outcome.kind === 'permanent' ? '8' : '0', status: httpStatus,
+        resourceType: d.source.split('/')[0], entities: [d.source, ...(d.patientId ? [`Patient/${d.patientId}`] : [])], query: undefined, sourceIp: undefined,
+      });
+    }
 
     if (outcome.kind === 'permanent') {
       await tx.deliveries.addEvent(d.id, 'failed', now, { reason: outcome.reason, permanent: true, ...outcome.detail });

@@ -91,8 +91,10 @@ export function toAuditEvent(r: StoredAuditRecord): fhir4.AuditEvent {
     resourceType: 'AuditEvent',
     id: r.id,
     meta: { lastUpdated: r.recorded.toISOString() },
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [{ system: INTERACTION_SYSTEM, code: r.interaction }],
+    // A delivery's push to a receiver is an export (DICOM 110106); everything else is a REST interaction.
+    ...(r.interaction === 'transmit'
+      ? { type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110106', display: 'Export' } }
+      : { type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' }, subtype: [{ system: INTERACTION_SYSTEM, code: r.interaction }] }),
     action: r.action,
     recorded: r.recorded.toISOString(),
     outcome: r.outcome,

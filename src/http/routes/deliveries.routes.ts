@@ -109,3 +109,81 @@ export function deliveriesRouter(deps: AppDeps, auditor: Auditor): Router {
   });
   return router;
 }
+
+const TASK_STATUS: Record<DeliveryStatus, fhir4.Task['status']> = {
+  pending: 'ready',
+  'in-flight': 'in-progress',
+  'awaiting-ack': 'in-progress',
+  delivered: 'completed',
+  acknowledged: 'completed',
+  superseded: 'cancelled',
+  'dead-letter': 'failed',
+  unroutable: 'failed',
+};
+
+/**
+ * A delivery as a FHIR Task (issue #6, "Seeing deliveries"): focus the document or message, owner
+ * the recipient, business status ours, and the timeline as outputs, each step with its time.
+ */
+export function deliveryTask(d: DeliveryRecord): fhir4.Task {
+  const focus = /^(DocumentReference|MessageHeader|Subscription)\/[A-Za-z0-9\-.]{1,64}/.exec(d.source)?.[0];
+  const sent = d.timeline.find((e) => e.status === 'sent')?.at;
+  return {
+    resourceType: 'Task',
+    id: d.id,
+    status: TASK_STATUS[d.status],
+    businessStatus: { text: d.status },
+    intent: 'order',
+    code: { coding: [{ system: 'http://hl7.org/fhir/CodeSystem/task-code', code: 'fulfill' }], text: 'Deliver to the recipient' },
+    description: d.basis,
+    ...(focus ? { focus: { reference: focus } } : {}),
+    ...(d.patientId ? { for: { reference: `Patient/${d.patientId}` } } : {}),
+    authoredOn: d.createdAt.toISOString(),
+    lastModified: d.updatedAt.toISOString(),
+    requester: { display: 'Sektorbro' },
+    ...(d.recipientSor && /^\d+$/.test(d.recipientSor) ? { owner: { identifier: { system: 'urn:oid:1.2.208.176.1.1', value: d.recipientSor } } } : {}),
+    ...(d.recipientSor?.startsWith('Subscription/') ? { owner: { reference: d.recipientSor } } : {}),
+    ...(d.lastError ? { statusReason: { text: d.lastError } } : {}),
+    ...(sent ? { executionPeriod: { start: sent.toISOString(), ...(d.completedAt ? { end: d.completedAt.toISOString() } : {}) } } : {}),
+    output: d.timeline.map((e) => ({ type: { text: e.status }, valueDateTime: e.at.toISOString() })),
+  };
+}
+
+/** `GET /fhir/Task?focus=DocumentReference/<id>` and `GET /fhir/Task/<id>`: deliveries in FHIR terms, visible like the timeline. */
+export function deliveryTaskRouter(deps: AppDeps, auditor: Auditor): Router {
+  const { store } = deps;
+  const router = Router();
+  const base = `${deps.config.publicBaseUrl}/fhir`;
+  const mayReadSource = async (principal: Principal, source: string): Promise<boolean> => {
+    if (principal.role === 'admin' || principal.role === 'quality') return true;
+    const docId = /^DocumentReference\/(.+)$/.exec(source)?.[1];
+    if (!docId) return false;
+    mayInteract(principal, 'DocumentReference', 'r');
+    const ref = await store.resources.read('DocumentReference', docId);
+    return ref !== undefined && mayRead(principal, ref);
+  };
+  router.get('/Task', async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    const focus = typeof req.query.focus === 'string' ? req.query.focus : undefined;
+    setAuditIntent(res, { action: 'E', interaction: 'search-type', resourceType: 'Task', entities: focus ? [focus] : [], query: focus ? `focus=${focus}` : undefined });
+    if (!focus || !/^(DocumentReference|MessageHeader)\/[A-Za-z0-9\-.]{1,64}$/.test(focus)) {
+      throw badRequest('Search deliveries by what they carry: Task?focus=DocumentReference/<id>', ['focus'], 'required');
+    }
+    const visible = await mayReadSource(principal, focus);
+    const tasks = visible ? (await store.deliveries.bySource(focus)).map(deliveryTask) : [];
+    await auditor.success(res, 200, tasks.map((t) => `Task/${t.id ?? ''}`));
+    res.type('application/fhir+json').send(JSON.stringify({
+      resourceType: 'Bundle', type: 'searchset', total: tasks.length,
+      entry: tasks.map((t) => ({ fullUrl: `${base}/Task/${t.id ?? ''}`, resource: t, search: { mode: 'match' } })),
+    }));
+  });
+  router.get('/Task/:id', async (req, res) => {
+    const principal = res.locals.principal as Principal;
+    setAuditIntent(res, { action: 'R', interaction: 'read', resourceType: 'Task', entities: [`Task/${req.params.id}`], query: undefined });
+    const d = FHIR_ID.test(req.params.id) ? await store.deliveries.get(req.params.id) : undefined;
+    if (!d || !(await mayReadSource(principal, d.source))) throw notFound(`Task/${req.params.id}`);
+    await auditor.success(res, 200, [d.source]);
+    res.type('application/fhir+json').send(JSON.stringify(deliveryTask(d)));
+  });
+  return router;
+}

@@ -37,6 +37,7 @@ import { authenticate, rateLimitPerClient } from '../middleware.ts';
 import { buildCapabilityStatement } from '../capability-statement.ts';
 import { encodeParams, historyBundle, pageLinks, pagingParams, parseAuditQuery, queryEntries, searchBundle } from '../fhir-bundles.ts';
 import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
+import { deliveryTaskRouter } from './deliveries.routes.ts';
 
 /** Parameters any FHIR server accepts that say nothing about what to find. */
 const FORMAT_PARAMS = new Set(['_format', '_pretty']);
@@ -71,6 +72,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     next();
   });
   router.use(conformanceRouter(validator, config.publicBaseUrl));
+  router.use(deliveryTaskRouter(deps, auditor));
 
   const resolveType = (raw: unknown): string => {
     const type = typeof raw === 'string' ? raw : undefined;

@@ -126,6 +126,31 @@ describe.each(BACKENDS)('pushing deliveries to receivers on $name', (backend) =>
     expect(d.attempts).toBe(1);
   });
 
+  it('when a delivery is made, then it is a FHIR Task for those who may read the document, and an export AuditEvent for admin', async () => {
+    const id = await submitEpikrise();
+    await settled(id, 'delivered');
+    const tasks = await request(t.app).get(`/fhir/Task?focus=DocumentReference/${id}`).set('Authorization', `Bearer ${hospital}`);
+    expect(tasks.status).toBe(200);
+    const [task] = (tasks.body as { entry: { resource: Record<string, unknown> }[] }).entry.map((e) => e.resource);
+    expect(task).toMatchObject({
+      resourceType: 'Task', status: 'completed', businessStatus: { text: 'delivered' }, intent: 'order', focus: { reference: `DocumentReference/${id}` },
+      owner: { identifier: { system: 'urn:oid:1.2.208.176.1.1', value: GP_SOR } },
+    });
+    expect((task?.output as { type: { text: string } }[]).map((o) => o.type.text)).toEqual(['routed', 'sent', 'transport-accepted', 'delivered']);
+    const one = await request(t.app).get(`/fhir/Task/${String(task?.id)}`).set('Authorization', `Bearer ${hospital}`);
+    expect(one.body).toEqual(task);
+    // An organisation the document does not name sees no Task, as if there were none.
+    const municipality = await t.token('demo-municipality');
+    expect(((await request(t.app).get(`/fhir/Task?focus=DocumentReference/${id}`).set('Authorization', `Bearer ${municipality}`)).body as { total: number }).total).toBe(0);
+    expect((await request(t.app).get(`/fhir/Task/${String(task?.id)}`).set('Authorization', `Bearer ${municipality}`)).status).toBe(404);
+    const audit = await request(t.app).get(`/fhir/AuditEvent?entity=DocumentReference/${id}`).set('Authorization', `Bearer ${admin}`);
+    const exports = (audit.body as { entry: { resource: { type: { code: string }; outcome: string; agent: { who: { identifier?: { value: string } } }[] } }[] }).entry
+      .map((e) => e.resource).filter((a) => a.type.code === '110106');
+    expect(exports).toHaveLength(1);
+    expect(exports[0]?.outcome).toBe('0');
+    expect(exports[0]?.agent.map((a) => a.who.identifier?.value)).toContain(GP_SOR);
+  });
+
   it('when the GP system fails twice with 503, then the delivery is retried with backoff until it is accepted, under the same id', async () => {
     gpReceiver.script({ status: 503 }, { status: 503, headers: { 'Retry-After': '0' } });
     const id = await submitEpikrise();
