@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { hashSecret, issueAccessToken, loadClients } from './auth/index.ts';
 import { ConfigError, loadConfig } from './config/index.ts';
+import { runDemoCommand } from './demo/index.ts';
 import { runResponsibilityExplain } from './responsibility/index.ts';
 import { systemClock } from './shared/index.ts';
-import { runDeadlineCommand } from './timeliness/index.ts';
+import { localGatewayUrl, runDeadlineCommand, runTimelinessImport } from './timeliness/index.ts';
 
 const USAGE = `Usage: sektorbro <command>
 
@@ -18,6 +19,12 @@ Commands:
                               print the epikrise deadline (and, with --sent, whether it was met) as one JSON line
   responsibility explain --events <file.json> --at <ISO 8601> [--region <id>] [--rules <file.json>]
                               print who holds treatment responsibility (behandlingsansvar) at --at, and why, as JSON
+  timeliness import <file.csv>
+                              load past discharge and send times from an EHR export into the timeliness indicator
+                              (all rows or none; exit 65 listing the bad rows); with PGlite, stop the gateway first
+  demo [--days 90] [--per-day 12] [--seed 1] [--until <ISO 8601>]
+                              fill the configured storage with synthetic traffic through the real gateway on a
+                              simulated clock, so /quality shows something on first start; stop the gateway first
 `;
 
 /** A pure command's result, written out. */
@@ -80,6 +87,17 @@ async function run(argv: string[]): Promise<number> {
       }
       return emit(runResponsibilityExplain(args, (p) => readFileSync(p, 'utf8')));
     }
+    case 'timeliness': {
+      const [sub, ...args] = rest;
+      if (sub !== 'import') {
+        process.stderr.write(`Unknown timeliness command "${sub ?? ''}". Try: sektorbro timeliness import --help\n`);
+        return 64;
+      }
+      const config = loadConfig(process.env);
+      return runTimelinessImport(args, { settings: config.timeliness, storage: config.storage, gatewayUrl: localGatewayUrl(config.host, config.port), stderr: process.stderr });
+    }
+    case 'demo':
+      return runDemoCommand(rest, { env: process.env, stdout: process.stdout, stderr: process.stderr });
     case undefined:
     case 'help':
     case '--help':

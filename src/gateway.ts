@@ -1,14 +1,16 @@
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { loadClients } from './auth/index.ts';
 import type { Config } from './config/index.ts';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { openQueue, startDeliveryServices, type JobQueue } from './delivery/index.ts';
+import { openQueue, seedDemoRegistry, startDeliveryServices, type JobQueue } from './delivery/index.ts';
 import { createApp } from './http/index.ts';
 import { loadMappings, type MappingRegistry } from './mapping/index.ts';
+import { createResponsibilityHandover } from './responsibility/index.ts';
 import { systemClock, type Clock, type Logger } from './shared/index.ts';
-import { createTimelinessAlerts } from './timeliness/index.ts';
+import { createTimelinessAlerts, registerTimelinessMetrics } from './timeliness/index.ts';
 import { openStore, type Store } from './store/index.ts';
 import { createMedComValidator, createValidator, type MedComValidator, type Validator } from './validation/index.ts';
 
@@ -53,13 +55,24 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
   // worker may run it as well (SKIP LOCKED and leases keep them apart).
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics, prefix: 'sektorbro_' });
+  registerTimelinessMetrics(metrics, store, config.timeliness, clock);
   const delivery = startDeliveryServices({ store, queue, clock, logger, policy: config.delivery, registry: metrics, timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` });
   // Overdue epikriser raise one alert each; a lease keeps the API and a worker from raising it twice.
   const alerts = createTimelinessAlerts({ store, clock, logger, settings: config.timeliness });
   alerts.start();
+  // The handover at each window's end (department → GP); idempotent, so the API and a worker may both run it.
+  const handover = createResponsibilityHandover({ store, clock, logger });
+  handover.start();
+  // The embedded default's demo: registry rows for the demo organisations, with Endpoints at the
+  // built-in demo receivers, so documents sent with the demo clients are delivered on first start.
+  const demoReceiverToken = config.auth.demoClients ? createHmac('sha256', config.auth.tokenSigningSecret).update('demo-receiver').digest('base64url') : undefined;
+  if (demoReceiverToken) {
+    const seeded = await seedDemoRegistry(store, { receiverBase: `${config.publicBaseUrl}/demo/receivers`, token: demoReceiverToken });
+    if (seeded > 0) logger.info('registry.demo-seeded', { rows: seeded });
+  }
   let accepting = true;
   const app = createApp({
-    config, logger, clock, store, queue, validator, medcom, mappings, clients, metrics, deliveries: delivery.worker, isAcceptingTraffic: () => accepting,
+    config, logger, clock, store, queue, validator, medcom, mappings, clients, metrics, deliveries: delivery.worker, demoReceiverToken, isAcceptingTraffic: () => accepting,
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.port, config.host, () => { resolve(s); });
@@ -83,6 +96,7 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
       clearTimeout(timer);
       await delivery.stop();
       await alerts.stop();
+      await handover.stop();
       await queue.close();
       await store.close();
       logger.info('gateway.stopped');

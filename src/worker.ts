@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config/index.ts';
 import { Registry } from 'prom-client';
 import { openQueue, startDeliveryServices } from './delivery/index.ts';
+import { createResponsibilityHandover } from './responsibility/index.ts';
 import { createLogger, systemClock } from './shared/index.ts';
 import { createTimelinessAlerts } from './timeliness/index.ts';
 import { openStore } from './store/index.ts';
@@ -38,12 +39,16 @@ async function runWorker(): Promise<void> {
   const delivery = startDeliveryServices({ store, queue, clock: systemClock, logger, policy: config.delivery, registry: new Registry(), timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` });
   const alerts = createTimelinessAlerts({ store, clock: systemClock, logger, settings: config.timeliness });
   alerts.start();
-  logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay', 'delivery', 'timeliness-alerts'] });
+  // The handover at each window's end (department → GP); idempotent, so the API and a worker may both run it.
+  const handover = createResponsibilityHandover({ store, clock: systemClock, logger });
+  handover.start();
+  logger.info('worker.started', { storage: store.kind, queue: queue.kind, runs: ['outbox-relay', 'delivery', 'timeliness-alerts', 'responsibility-handover'] });
   const stop = (signal: string): void => {
     logger.info('process.signal', { signal });
     void (async () => {
       await delivery.stop();
       await alerts.stop();
+      await handover.stop();
       await queue.close();
       await store.close();
       logger.info('worker.stopped');

@@ -24,3 +24,4 @@ export {
   subscriptionStatus,
 } from './subscriptions.ts';
 export type { SubscriptionTopic } from './subscriptions.ts';
+export { seedDemoRegistry } from './demo-registry.ts';

@@ -1,5 +1,5 @@
 import type { AcknowledgementIssue, AckResponseCode, ReceivedAcknowledgement } from '../medcom/index.ts';
-import { deterministicId, type Clock, type Logger } from '../shared/index.ts';
+import { createPoller, deterministicId, type Clock, type Logger } from '../shared/index.ts';
 import type { OutboxEntry, Store, StoreTx } from '../store/index.ts';
 import { findRegistrySor, routeOutboxEntry } from './routing.ts';
 import { raiseSubscriptionEvents, requestHandshake } from './subscriptions.ts';
@@ -32,8 +32,6 @@ export function createOutboxRelay(deps: {
   onAcknowledgement?: ((tx: StoreTx, ack: ReceivedAcknowledgement, from: { senderSor: string }) => Promise<number>) | undefined;
 }): OutboxRelay {
   const { store, clock, logger } = deps;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
 
   /** Routes one entry in its own transaction; a failure is recorded and does not hold up the rest. */
   const relayOne = async (): Promise<'done' | 'empty'> => {
@@ -56,6 +54,12 @@ export function createOutboxRelay(deps: {
           if (typeof subscriptionId === 'string' && typeof org === 'string' && typeof version === 'number') {
             await requestHandshake(tx, { id: subscriptionId, org }, version, entry.id, now);
           }
+          await tx.outbox.markProcessed(entry.id, now);
+          return 'done';
+        }
+        if (entry.eventType === 'responsibility.changed') {
+          // A handover (window ended, holder changed): only subscribers hear of it; nobody is routed a copy.
+          await raiseSubscriptionEvents(tx, entry, now);
           await tx.outbox.markProcessed(entry.id, now);
           return 'done';
         }
@@ -95,27 +99,9 @@ export function createOutboxRelay(deps: {
     return n;
   };
 
-  const tick = (): void => {
-    running ??= runOnce()
-      .catch((err: unknown) => {
-        logger.error('delivery.relay-failed', { err });
-        return 0;
-      })
-      .finally(() => { running = undefined; });
-  };
+  const poller = createPoller(runOnce, { pollMs: POLL_MS, logger, failureEvent: 'delivery.relay-failed' });
 
-  return {
-    runOnce,
-    start() {
-      timer ??= setInterval(tick, POLL_MS);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  return { runOnce, start: () => { poller.start(); }, stop: () => poller.stop() };
 }
 
 /** What keeps redelivery idempotent and versions in order: the MessageHeader.id, or the document key and version. */

@@ -153,6 +153,10 @@ function candidatesOf(entry: OutboxEntry): Candidate[] {
   if (entry.eventType === 'document.stored' && typeof p.documentReferenceId === 'string') {
     return [{ resourceType: 'DocumentReference', id: p.documentReferenceId, patientId, topics: [topic('discharge-documents')] }];
   }
+  // The handover at a window's end has no message behind it; message-caused changes are raised from the message itself.
+  if (entry.eventType === 'responsibility.changed' && p.reason === 'handover' && patientId) {
+    return [{ resourceType: 'Patient', id: patientId, patientId, topics: [topic('responsibility-changes')] }];
+  }
   if (entry.eventType !== 'message.processed') return [];
   const out: Candidate[] = [];
   const encounter = idOf(p.focus, 'Encounter');

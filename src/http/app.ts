@@ -12,6 +12,7 @@ import { healthRouter } from './routes/health.routes.ts';
 import { ingestRouter } from './routes/ingest.routes.ts';
 import { oauthRouter } from './routes/oauth.routes.ts';
 import { pagesRouter } from './pages/pages.routes.ts';
+import { demoReceiverRouter } from './routes/demo-receiver.routes.ts';
 import { responsibilityRouter } from './routes/responsibility.routes.ts';
 import { timelinessRouter } from './routes/timeliness.routes.ts';
 
@@ -45,6 +46,7 @@ export function createApp(deps: AppDeps): Express {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   app.use(pagesRouter(deps));
+  if (deps.demoReceiverToken) app.use(demoReceiverRouter(deps, deps.demoReceiverToken));
   app.use((req, _res, next) => {
     next(new GatewayError('http.no-route', 404, [{ severity: 'error', code: 'not-found', diagnostics: `No route for ${req.method} ${req.path}` }]));
   });

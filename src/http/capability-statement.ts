@@ -67,6 +67,42 @@ export function buildCapabilityStatement(publicBaseUrl: string, profiles: Readon
       { name: '_count', type: 'number', documentation: 'Page size' },
     ],
   });
+  // Subscriptions: R4 criteria and R4 Backport topics (issue #6).
+  const subscription = resources.find((r) => r.type === 'Subscription');
+  if (subscription) {
+    subscription.documentation = 'Each hospital, municipality and GP manages its own; notifications carry only what its organisation may read, signed with its secret.';
+    subscription.supportedProfile = ['http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription'];
+    subscription.operation = [
+      { name: 'status', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status' },
+      { name: 'events', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events' },
+      { name: 'topic-list', definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscriptiontopic-list' },
+    ];
+  }
+  resources.push(
+    {
+      type: 'Task',
+      documentation: 'Deliveries of documents and messages to their recipients, with each step as an output; computed, read-only; visible like the document.',
+      interaction: interactions(['read', 'search-type']),
+      searchParam: [{ name: 'focus', type: 'reference', documentation: 'DocumentReference/<id> or MessageHeader/<id> the delivery carries' }],
+    },
+    {
+      type: 'Measure',
+      documentation: 'The epikrise timeliness indicator (one working day, against the target).',
+      interaction: interactions(['read', 'search-type']),
+      searchParam: [{ name: 'url', type: 'uri', documentation: 'Canonical URL' }, { name: '_id', type: 'token', documentation: 'Logical id' }],
+      operation: [{ name: 'evaluate-measure', definition: 'http://hl7.org/fhir/OperationDefinition/Measure-evaluate-measure' }],
+    },
+    {
+      type: 'MeasureReport',
+      documentation: 'The indicator per Copenhagen month, computed on request; a hospital sees its own figures.',
+      interaction: interactions(['read', 'search-type']),
+      searchParam: [
+        { name: 'period', type: 'date', documentation: 'Months covered (a lower bound is required)' },
+        { name: 'measure', type: 'reference', documentation: 'The Measure canonical' },
+        { name: 'hospital', type: 'token', documentation: 'The hospital SOR code' },
+      ],
+    },
+  );
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',

@@ -23,6 +23,8 @@ export interface AppDeps {
   metrics: Registry;
   /** Operator actions on deliveries (replay); absent where no delivery worker runs. */
   deliveries?: Pick<DeliveryWorker, 'replay'> | undefined;
+  /** When set (the embedded default's demo mode only), the built-in demo receivers answer pushes carrying this bearer token. */
+  demoReceiverToken?: string | undefined;
   /** False once shutdown has begun: readiness answers 503 so load balancers drain us. */
   isAcceptingTraffic: () => boolean;
 }

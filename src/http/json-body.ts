@@ -1,4 +1,4 @@
-import { badRequest, unsupportedMediaType, GatewayError } from '../shared/index.ts';
+import { badRequest, unsupportedMediaType, GatewayError, LONE_SURROGATE } from '../shared/index.ts';
 
 const JSON_TYPES = new Set(['application/fhir+json', 'application/json']);
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -55,14 +55,41 @@ export function parseJsonBody(raw: Buffer, maxDepth: number): unknown {
  * and PostgreSQL cannot store it in text or jsonb: refuse it as the client's error, not a 500.
  */
 export function assertNoNulCharacters(value: unknown): void {
-  if (containsNul(value)) throw badRequest('The resource contains a NUL character (\\u0000), which FHIR strings may not carry', undefined, 'value');
+  const root = (value as { resourceType?: unknown } | null)?.resourceType;
+  const found = unsafeStringAt(value, typeof root === 'string' && /^[A-Za-z]{1,64}$/.test(root) ? root : '$');
+  if (found === undefined) return;
+  throw badRequest(
+    found.nul
+      ? 'The resource contains a NUL character (\\u0000), which FHIR strings may not carry'
+      : 'The resource contains a string that is not well-formed Unicode (a lone UTF-16 surrogate)',
+    [found.path],
+    'value',
+  );
 }
 
-function containsNul(v: unknown): boolean {
-  if (typeof v === 'string') return v.includes('\u0000');
-  if (Array.isArray(v)) return v.some(containsNul);
-  if (v && typeof v === 'object') return Object.entries(v).some(([k, x]) => k.includes('\u0000') || containsNul(x));
-  return false;
+/** Where the first string (or key) with a NUL or a lone surrogate is, as a FHIRPath-like path. */
+function unsafeStringAt(v: unknown, path: string): { path: string; nul: boolean } | undefined {
+  const bad = (s: string): { nul: boolean } | undefined => (s.includes('\u0000') ? { nul: true } : LONE_SURROGATE.test(s) ? { nul: false } : undefined);
+  if (typeof v === 'string') {
+    const b = bad(v);
+    return b && { path, ...b };
+  }
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const found = unsafeStringAt(x, `${path}[${String(i)}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const keyBad = bad(k);
+      if (keyBad) return { path, ...keyBad };
+      const found = unsafeStringAt(x, `${path}.${k}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 /** Deepest `{`/`[` nesting outside strings. */

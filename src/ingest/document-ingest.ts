@@ -13,6 +13,7 @@ import {
 import type { DocumentRecord, Store, StoreTx, StoredResource } from '../store/index.ts';
 import { isGlnSystem } from '../medcom/index.ts';
 import { DEFAULT_TIMELINESS_SETTINGS, onDocumentStored, parseInstant, type TimelinessSettings } from '../timeliness/index.ts';
+import { materializeResponsibility } from '../responsibility/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
 import { collectSors, EntryIndex, inLockOrder, storedFormOf, unprocessableAt, type BundleEntry } from './document-bundle.ts';
@@ -181,6 +182,11 @@ export async function ingestDocument(
     // The timeliness clock sees the document in the same transaction (a late older version changes nothing).
     if (!arrivedLate && status === 'current') {
       await onDocumentStored(tx, timelinessFacts(doc, documentReferenceId, receivedAt), deps.timeliness ?? DEFAULT_TIMELINESS_SETTINGS, { now: receivedAt });
+    }
+    // An udskrivningsrapport or plejeforløbsplan is what tells that the patient went home to municipal
+    // nursing: the responsibility view may change with it, in this transaction.
+    if (!arrivedLate && (doc.type === 'udskrivningsrapport' || doc.type === 'plejeforloebsplan')) {
+      await materializeResponsibility(tx, doc.patientId, receivedAt);
     }
     // Delivery follows from the outbox, committed with the document (a late older version is history only).
     if (!arrivedLate) {

@@ -24,6 +24,7 @@ import {
   type Issue,
 } from '../shared/index.ts';
 import type { DomainEventRecord, MessageRecord, Store, StoreTx } from '../store/index.ts';
+import { materializeResponsibility } from '../responsibility/index.ts';
 import { DEFAULT_TIMELINESS_SETTINGS, onDomainEvents, type TimelinessSettings } from '../timeliness/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
@@ -363,6 +364,8 @@ async function storeHospitalNotification(
   await tx.messages.putStay({ key: stayKey, encounterId, patientId, state }, now);
   const records = events.map((e) => toDomainEvent(e, stayKey, patientId));
   await tx.messages.appendEvents(records, now);
+  // The FHIR view of behandlingsansvar (EpisodeOfCare, CareTeam, CarePlan, Provenance), in this transaction.
+  await materializeResponsibility(tx, patientId, now);
   // Discharges start (and deaths, cancellations, corrections change) the epikrise clock, in this transaction.
   await onDomainEvents(tx, records, timeliness, { now, senderSor: msg.sender.sor });
   return written;

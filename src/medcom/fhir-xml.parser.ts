@@ -1,5 +1,5 @@
 import { Fhir } from 'fhir';
-import { GatewayError, isResourceLike } from '../shared/index.ts';
+import { GatewayError, isResourceLike, LONE_SURROGATE } from '../shared/index.ts';
 
 /** Caps applied before any XML parser sees the input (stack-notes.md §3.16). */
 export interface XmlLimits {
@@ -12,7 +12,6 @@ export interface XmlLimits {
 const FHIR_NAMESPACE = /\sxmlns\s*=\s*(["'])http:\/\/hl7\.org\/fhir\1/;
 const UNSAFE_ENTITY = /&(?!(?:lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);)/;
 const ENCODING_DECLARATION = /^<\?xml[^>]*?\sencoding\s*=\s*(["'])([^"']*)\1/;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const converter = new Fhir();
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -79,3 +79,23 @@ export {
   type ResponsibilityReport,
   type UnresolvedHolder,
 } from './service.ts';
+export {
+  buildResponsibilityView,
+  episodeStatus,
+  responsibilityEpisodeId,
+  RESPONSIBILITY_INFERRED_EXTENSION,
+  RESPONSIBILITY_TYPE_SYSTEM,
+  RESPONSIBILITY_VIEW_TAG,
+  type EpisodeStatus,
+  type ResponsibilityEpisode,
+  type ResponsibilityTypeCode,
+  type ResponsibilityViewInput,
+} from './fhir-view.ts';
+export {
+  materializeResponsibility,
+  RESPONSIBILITY_CHANGED,
+  type MaterializeOptions,
+  type MaterializeResult,
+  type ResponsibilityChangeReason,
+} from './materialize.ts';
+export { createResponsibilityHandover, type ResponsibilityHandover, type ResponsibilityHandoverDeps } from './handover.ts';

@@ -39,3 +39,6 @@ export function withRegistryTag<T extends AnyResource>(resource: T, on: boolean)
   if (meta.tag.length === 0) delete (meta as { tag?: unknown }).tag;
   return { ...resource, meta };
 }
+
+/** A UTF-16 surrogate without its pair: valid in JSON text, but not Unicode, and not a FHIR string. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -5,3 +5,4 @@ export * from './clock.ts';
 export * from './logger.ts';
 export * from './fhir.ts';
 export * from './ids.ts';
+export * from './poller.ts';

@@ -363,7 +363,8 @@ export type TimelinessClock = 'sent' | 'delivered';
 export interface TimelinessExpectation {
   id: string;
   documentType: TimelinessDocumentType;
-  source: 'notification' | 'document';
+  /** notification (HN SLHJ), document (its Encounter end), or import (`sektorbro timeliness import`). */
+  source: 'notification' | 'document' | 'import';
   dischargeKey: string;
   patientId: string;
   stayKey: string | undefined;
@@ -431,6 +432,10 @@ export interface TimelinessRepository {
   /** Writes every mutable field of an existing row. */
   save(e: TimelinessExpectation): Promise<void>;
   get(id: string): Promise<TimelinessExpectation | undefined>;
+  /** The rows with these ids that exist (a bulk import looks up what it loaded before). */
+  getMany(ids: readonly string[]): Promise<TimelinessExpectation[]>;
+  /** Creates, in one statement, the rows whose id and (discharge key, document type) are new; returns how many it created. */
+  insertMany(rows: readonly TimelinessExpectation[]): Promise<number>;
   byPatient(patientId: string): Promise<TimelinessExpectation[]>;
   /** Rows matched to this DocumentReference (any version of the document). */
   byDocumentReference(documentReferenceId: string): Promise<TimelinessExpectation[]>;
@@ -447,6 +452,8 @@ export interface TimelinessRepository {
   list(q: TimelinessFilter & { state?: ExpectationState | undefined; now: Date; atRiskMs: number; count: number; cursor?: string | undefined }): Promise<Page<TimelinessExpectation>>;
   /** Rows overdue or at risk at `now` (nothing sent on their clock), oldest due first. */
   open(q: { now: Date; atRiskMs: number; hospitalSor?: string | undefined; limit: number }): Promise<TimelinessExpectation[]>;
+  /** How many rows are in each state at `now` (evaluated like `list`), per document type; only non-zero pairs. */
+  stateCounts(now: Date, atRiskMs: number): Promise<{ state: ExpectationState; documentType: TimelinessDocumentType; count: number }[]>;
 }
 
 export type SubscriptionStatus = 'requested' | 'active' | 'error' | 'off';

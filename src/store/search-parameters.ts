@@ -169,7 +169,11 @@ export const SEARCH_PARAMETERS: Readonly<Record<StoredType, readonly SearchParam
     subject('Communication', ['Group', 'Patient']),
   ],
   MessageHeader: [],
-  Provenance: [date('recorded', 'recorded', 'When the activity was recorded / updated')],
+  Provenance: [
+    { name: 'entity', type: 'reference', paths: ['entity.what'], targets: [], documentation: 'Identity of entity' },
+    date('recorded', 'recorded', 'When the activity was recorded / updated'),
+    { name: 'target', type: 'reference', paths: ['target'], targets: [], documentation: 'Target Reference(s) (usually version specific)' },
+  ],
   Condition: [
     identifier('Condition'),
     patient('Condition'),

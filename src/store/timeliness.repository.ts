@@ -110,7 +110,7 @@ const values = (e: TimelinessExpectation): unknown[] => [
   e.createdAt.toISOString(), e.updatedAt.toISOString(),
 ];
 
-const placeholders = (): string => ['$1', ...FIELDS.map((f, i) => `$${String(i + 2)}${CASTS[f] ?? ''}`)].join(', ');
+const placeholders = (offset = 0): string => [`$${String(offset + 1)}`, ...FIELDS.map((f, i) => `$${String(offset + i + 2)}${CASTS[f] ?? ''}`)].join(', ');
 
 /** The time that decides a row's on-time under a clock; column names from this fixed list only. */
 const CLOCK_COLUMN: Readonly<Record<TimelinessClock, { at: string; withinThree: string }>> = {
@@ -197,6 +197,19 @@ export function createTimelinessRepository(db: Db): TimelinessRepository {
     async get(id) {
       return (await select('id = $1', [id]))[0];
     },
+    async getMany(ids) {
+      return ids.length === 0 ? [] : select('id = ANY($1::text[])', [[...ids]], 'ORDER BY id');
+    },
+    async insertMany(rows) {
+      if (rows.length === 0) return 0;
+      const width = FIELDS.length + 1;
+      const tuples = rows.map((_, k) => `(${placeholders(k * width)})`).join(', ');
+      const { rows: created } = await db.query<{ id: string }>(
+        `INSERT INTO timeliness_expectations (${COLUMNS}) VALUES ${tuples} ON CONFLICT DO NOTHING RETURNING id`,
+        rows.flatMap(values),
+      );
+      return created.length;
+    },
     async byPatient(patientId) {
       return select('patient_id = $1', [patientId], 'ORDER BY created_at, id');
     },
@@ -282,6 +295,14 @@ export function createTimelinessRepository(db: Db): TimelinessRepository {
       ];
       if (q.hospitalSor !== undefined) where.push(`hospital_sor = ${p.add(q.hospitalSor)}`);
       return select(where.join(' AND '), p.values, `ORDER BY due_at, id LIMIT ${p.add(q.limit)}`);
+    },
+    async stateCounts(now, atRiskMs) {
+      const { rows } = await db.query<{ state: ExpectationState; document_type: TimelinessDocumentType; count: number }>(
+        `SELECT ${liveState('$1::timestamptz', '$2::interval')} AS state, document_type, count(*)::int AS count
+         FROM timeliness_expectations GROUP BY 1, 2 ORDER BY 1, 2`,
+        [now.toISOString(), `${String(atRiskMs)} milliseconds`],
+      );
+      return rows.map((r) => ({ state: r.state, documentType: r.document_type, count: r.count }));
     },
   };
 }

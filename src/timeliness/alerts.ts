@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '../shared/index.ts';
+import { createPoller, type Clock, type Logger } from '../shared/index.ts';
 import { formatCopenhagen } from '../shared/time.ts';
 import type { Store, TimelinessExpectation } from '../store/index.ts';
 import type { TimelinessSettings } from './expectation.ts';
@@ -57,8 +57,6 @@ export function createTimelinessAlerts(deps: TimelinessAlertDeps): TimelinessAle
   const { store, clock, logger, settings } = deps;
   const doFetch = deps.fetch ?? fetch;
   const timeoutMs = deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
 
   const post = async (url: string, e: TimelinessExpectation): Promise<boolean> => {
     try {
@@ -91,25 +89,7 @@ export function createTimelinessAlerts(deps: TimelinessAlertDeps): TimelinessAle
     return fired;
   };
 
-  const tick = (): void => {
-    running ??= runOnce()
-      .catch((err: unknown) => {
-        logger.error('timeliness.alerts-failed', { err });
-        return 0;
-      })
-      .finally(() => { running = undefined; });
-  };
+  const poller = createPoller(runOnce, { pollMs: deps.pollMs ?? POLL_MS, logger, failureEvent: 'timeliness.alerts-failed' });
 
-  return {
-    runOnce,
-    start() {
-      timer ??= setInterval(tick, deps.pollMs ?? POLL_MS);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  return { runOnce, start: () => { poller.start(); }, stop: () => poller.stop() };
 }

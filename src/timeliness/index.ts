@@ -51,7 +51,50 @@ export {
   toCsv,
 } from './expectation.ts';
 export type { CsvValue, DischargeFacts, DocumentFacts, KpiGroup, Measurement, TimelinessSettings } from './expectation.ts';
-export { MANUAL_EXCLUSION_REASONS, onDeliveryProgress, onDocumentStored, onDomainEvents, refreshStates, setManualExclusion } from './tracker.ts';
-export type { DeliveryProgress, ManualExclusionReason, StoredDocumentFacts, TrackerContext } from './tracker.ts';
+export { MANUAL_EXCLUSION_REASONS, observeFirstSent, onDeliveryProgress, onDocumentStored, onDomainEvents, refreshStates, setManualExclusion } from './tracker.ts';
+export type { DeliveryProgress, FirstSentObserver, ManualExclusionReason, StoredDocumentFacts, TrackerContext } from './tracker.ts';
 export { alertBody, createTimelinessAlerts } from './alerts.ts';
 export type { TimelinessAlertDeps, TimelinessAlerts } from './alerts.ts';
+export {
+  IMPORT_BATCH_SIZE,
+  IMPORT_COLUMNS,
+  IMPORT_EXCLUSION_SOURCE,
+  IMPORT_UNKNOWN_PATIENT,
+  IMPORT_USAGE,
+  decodeUtf8,
+  detectSeparator,
+  formatProblem,
+  importExpectations,
+  importedExpectation,
+  isStorageLockError,
+  localGatewayUrl,
+  parseCsv,
+  patientIdForCpr,
+  readImport,
+  runTimelinessImport,
+  runningGatewayAt,
+  storageDescription,
+} from './import.ts';
+export type { CsvRecord, ImportColumn, ImportCommandDeps, ImportValues, ImportOutcome, ImportRow, ParsedImport, RowProblem, StorageSetting } from './import.ts';
+export {
+  CALENDAR_EXTENSION,
+  CLOCK_EXTENSION,
+  MEASURE_DOCUMENT_TYPE,
+  MEASURE_ID,
+  MEASURE_URL,
+  RULE_EXTENSION,
+  TARGET_EXTENSION,
+  measureReportId,
+  monthKeyOf,
+  monthPeriod,
+  monthsBetween,
+  parseMeasureReportId,
+  populationCounts,
+  sumKpiRows,
+  timelinessMeasure,
+  toMeasureReport,
+  totalGroup,
+} from './measure.ts';
+export type { MeasurePopulationCode, MeasureReportOptions, MeasureStratifierBy } from './measure.ts';
+export { SENT_AFTER_DISCHARGE_BUCKETS, registerTimelinessMetrics } from './metrics.ts';
+export type { TimelinessMetrics } from './metrics.ts';

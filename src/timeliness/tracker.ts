@@ -76,6 +76,20 @@ const TRANSFER_DISPOSITION = 'other-hcf';
 const ALERT_BATCH = 100;
 const ALERT_LEASE_MS = 60_000;
 
+/** Told of each row whose sent clock is set for the first time (the metrics' histogram, metrics.ts). */
+export type FirstSentObserver = (e: TimelinessExpectation) => void;
+const firstSentObservers = new Set<FirstSentObserver>();
+
+/**
+ * Registers an observer of first dispatches; returns its removal. Module-level rather than a
+ * parameter: every writer (the deliverer, the import, tests) calls the tracker with the configured
+ * settings only, and what it feeds (a histogram) counts this process's work anyway.
+ */
+export function observeFirstSent(observer: FirstSentObserver): () => void {
+  firstSentObservers.add(observer);
+  return () => { firstSentObservers.delete(observer); };
+}
+
 const expectationId = (dischargeKey: string, type: TimelinessDocumentType): string => deterministicId(`timeliness|${dischargeKey}|${type}`);
 
 const dischargeKeyOf = (e: DomainEventRecord): string => `${e.stayKey}|${stringField(e.payload, 'key') ?? e.headerId}`;
@@ -397,6 +411,7 @@ export async function onDeliveryProgress(
     if (next.sentAt.getTime() === r.sentAt?.getTime() && next.deliveredAt?.getTime() === r.deliveredAt?.getTime()) continue;
     const measured = remeasure(next, now, atRiskMsOf(settings));
     await tx.timeliness.save(measured);
+    if (r.sentAt === undefined) for (const observe of firstSentObservers) observe(measured);
     updated.push(measured);
   }
   return updated;

@@ -9,6 +9,7 @@ import { loadOioxmlMappings, PROFILES_DIR } from '../../src/gateway.ts';
 import type { MappingRegistry } from '../../src/mapping/index.ts';
 import { createApp } from '../../src/http/index.ts';
 import { createLogger, systemClock, type Clock } from '../../src/shared/index.ts';
+import { registerTimelinessMetrics } from '../../src/timeliness/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { createMedComValidator, createValidator, type MedComValidator, type Validator } from '../../src/validation/index.ts';
 import { openTestStore, type TestBackend } from './store.ts';
@@ -56,6 +57,7 @@ export async function startTestApp(backend: TestBackend, env: Record<string, str
   const queue = openQueue(opts.queue ?? { kind: 'inprocess' });
   const clients = loadClients({ clientsFile: undefined, demoClients: true, production: false });
   const metrics = new Registry();
+  const timelinessMetrics = registerTimelinessMetrics(metrics, testStore.store, config.timeliness, clock);
   const delivery = opts.delivery
     ? startDeliveryServices({ store: testStore.store, queue, clock, logger, policy: { ...config.delivery, ...opts.delivery }, registry: metrics, timeliness: config.timeliness, fhirBase: `${config.publicBaseUrl}/fhir` })
     : undefined;
@@ -81,6 +83,7 @@ export async function startTestApp(backend: TestBackend, env: Record<string, str
     delivery,
     metrics,
     async close() {
+      timelinessMetrics.stop();
       await delivery?.stop();
       await queue.close();
       await testStore.close();

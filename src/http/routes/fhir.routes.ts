@@ -22,6 +22,7 @@ import {
   FHIR_ID,
   GatewayError,
   withRegistryTag,
+  REGISTRY_TAG,
   SYSTEM,
   type AnyResource,
 } from '../../shared/index.ts';
@@ -38,6 +39,7 @@ import { buildCapabilityStatement } from '../capability-statement.ts';
 import { encodeParams, historyBundle, pageLinks, pagingParams, parseAuditQuery, queryEntries, searchBundle } from '../fhir-bundles.ts';
 import { CONFORMANCE_TYPES, conformanceRouter } from './conformance.routes.ts';
 import { deliveryTaskRouter } from './deliveries.routes.ts';
+import { measureRouter } from './measure.routes.ts';
 
 /** Parameters any FHIR server accepts that say nothing about what to find. */
 const FORMAT_PARAMS = new Set(['_format', '_pretty']);
@@ -73,6 +75,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
   });
   router.use(conformanceRouter(validator, config.publicBaseUrl));
   router.use(deliveryTaskRouter(deps, auditor));
+  router.use(measureRouter(deps, auditor));
 
   const resolveType = (raw: unknown): string => {
     const type = typeof raw === 'string' ? raw : undefined;
@@ -100,7 +103,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const page = await store.resources.search(query, accessFilterFor(principal, type));
     const entities = page.items.map((s) => `${s.type}/${s.id}`);
     await auditor.success(res, 200, entities);
-    sendBundle(res, searchBundle(page, `${base}/${type}`, params));
+    sendBundle(res, searchBundle(redactPage(principal, page), `${base}/${type}`, params));
   };
 
   const sendAuditSearch = async (res: Response, params: [string, string][]): Promise<void> => {
@@ -160,7 +163,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     if (type === 'AuditEvent') throw notSupportedType('AuditEvent/_history');
     const page = await store.resources.history(type, undefined, { count, cursor, access: accessFilterFor(principal, type) });
     await auditor.success(res, 200, page.items.map((s) => `${s.type}/${s.id}`));
-    sendBundle(res, historyBundle(page, base, `${base}/${type}/_history`, params));
+    sendBundle(res, historyBundle(redactPage(principalOf(res), page), base, `${base}/${type}/_history`, params));
   });
 
   router.get('/Subscription/$topic-list', (_req, res) => {
@@ -241,7 +244,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     assertMayRead(principal, current);
     const page = await store.resources.history(type, id, { count, cursor, access: { kind: 'all' } });
     await auditor.success(res, 200, []);
-    sendBundle(res, historyBundle(page, base, `${base}/${type}/${id}/_history`, params));
+    sendBundle(res, historyBundle(redactPage(principalOf(res), page), base, `${base}/${type}/${id}/_history`, params));
   });
 
   router.get('/:type/:id/_history/:vid', async (req, res) => {
@@ -288,6 +291,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       throw badRequest('Only document Bundles (Bundle.type = document) are accepted here; MedCom messages go to $process-message', ['Bundle.type'], 'not-supported');
     }
     const resource = tagRegistry(validated(body, type));
+    await assertSorIsFree(resource, undefined);
     const { id: _ignored, ...withoutId } = resource; // the server assigns ids on create (FHIR R4 §3.1.0.4)
     const grantOrgs = await grantsForWrite(withoutId, resolveOrganizationSor);
     const stored = await store.transaction(async (tx) => {
@@ -329,6 +333,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     if (resource.id !== id) {
       throw badRequest(`The resource id (${resource.id ?? 'missing'}) must match the id in the URL (${id})`, [`${type}.id`]);
     }
+    await assertSorIsFree(resource, id);
     const ifMatch = parseIfMatch(req.header('if-match'));
     if (type === 'Subscription') {
       await writeSubscription(res, principal, resource, id, ifMatch);
@@ -399,6 +404,34 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     });
     if (created) res.setHeader('Location', `${base}/Subscription/${stored.id}/_history/${stored.versionId}`);
     sendResource(res, created ? 201 : 200, stored);
+  }
+
+  /**
+   * One registry Organization per SOR code: routing trusts exactly one, so a second would silently
+   * make the recipient unroutable. The clash is a 422 naming the identifier and the row that has it.
+   */
+  async function assertSorIsFree(resource: AnyResource, id: string | undefined): Promise<void> {
+    if (resource.resourceType !== 'Organization') return;
+    for (const [i, identifier] of ((resource.identifier ?? []) as fhir4.Identifier[]).entries()) {
+      if (identifier.system !== SYSTEM.sor || !identifier.value) continue;
+      const page = await store.resources.search({
+        type: 'Organization',
+        criteria: [
+          { kind: 'token', param: 'identifier', values: [{ system: SYSTEM.sor, code: identifier.value }] },
+          { kind: 'meta-tag', system: REGISTRY_TAG.system, code: REGISTRY_TAG.code },
+        ],
+        count: 5,
+        total: false,
+      }, { kind: 'all' });
+      const other = page.items.find((o) => o.id !== id && !o.deleted);
+      if (other) {
+        throw unprocessable([{
+          severity: 'error', code: 'duplicate',
+          diagnostics: `SOR ${identifier.value} is already in the registry as Organization/${other.id}; update that one instead`,
+          expression: [`Organization.identifier[${String(i)}]`],
+        }]);
+      }
+    }
   }
 
   function readResource(req: Request, type: string): AnyResource {
@@ -484,7 +517,20 @@ function sendBundle(res: Response, bundle: fhir4.Bundle): void {
   res.status(200).type(FHIR_JSON).send(JSON.stringify(bundle));
 }
 
-function sendResource(res: Response, status: number, stored: StoredResource): void {
+/**
+ * Endpoint.header carries a receiver's own credentials (`Authorization: ...`) for Sektorbro's pushes;
+ * every role reads the registry, but only admin sees those lines.
+ */
+function redactForCaller(principal: Principal | undefined, stored: StoredResource): StoredResource {
+  if (stored.type !== 'Endpoint' || principal?.role === 'admin' || !stored.resource || !('header' in stored.resource)) return stored;
+  const { header: _header, ...rest } = stored.resource;
+  return { ...stored, resource: rest };
+}
+
+const redactPage = <P extends { items: StoredResource[] }>(principal: Principal, page: P): P => ({ ...page, items: page.items.map((s) => redactForCaller(principal, s)) });
+
+function sendResource(res: Response, status: number, storedAsIs: StoredResource): void {
+  const stored = redactForCaller(res.locals.principal as Principal | undefined, storedAsIs);
   res.setHeader('ETag', `W/"${stored.versionId}"`);
   res.setHeader('Last-Modified', stored.lastUpdated.toUTCString());
   const prefer = res.req.header('prefer') ?? '';

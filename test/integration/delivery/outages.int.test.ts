@@ -117,10 +117,10 @@ describe.each(setups)('nothing is lost when the gateway process is killed mid-de
     const first = await startGatewayProcess(settings);
     children.push(first.child);
     const admin = await token(first.base, 'demo-admin');
-    for (const [path, body] of [['Endpoint/ep-gp', ENDPOINT(gp.url)], ['Organization/gp', GP_ORG]] as const) {
-      const res = await request(first.base).put(`/fhir/${path}`).set('Authorization', `Bearer ${admin}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
-      expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
-    }
+    // The embedded default seeds the demo GP's registry row: point its Endpoint at this test's receiver.
+    const endpoint = { ...ENDPOINT(gp.url), id: 'demo-laegehuset-oesterbro-hl7-fhir-rest' };
+    const res = await request(first.base).put(`/fhir/Endpoint/${endpoint.id}`).set('Authorization', `Bearer ${admin}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(endpoint));
+    expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
     const hospital = await token(first.base, 'demo-hospital');
     const stored = await request(first.base).post('/fhir/Bundle').set('Authorization', `Bearer ${hospital}`).set('Content-Type', FHIR_JSON)
       .send(JSON.stringify(epikriseBundle({ letterId: `killed-${randomUUID()}` })));
