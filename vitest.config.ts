@@ -8,6 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    maxWorkers: 2,
+    // Many suites wait on real receivers, pollers and child processes more than they compute.
+    maxWorkers: 3,
   },
 });

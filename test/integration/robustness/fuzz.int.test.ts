@@ -25,7 +25,7 @@ const envInt = (name: string, fallback: number): number => {
   return n;
 };
 const SEED = envInt('SEKTORBRO_FUZZ_SEED', 20_261_127);
-const RUNS = envInt('SEKTORBRO_FUZZ_RUNS', 150);
+const RUNS = envInt('SEKTORBRO_FUZZ_RUNS', 60);
 const ONLY = process.env.SEKTORBRO_FUZZ_CASE === undefined ? undefined : envInt('SEKTORBRO_FUZZ_CASE', 0);
 const CASES = ONLY === undefined ? Array.from({ length: RUNS }, (_, i) => i) : [ONLY];
 const REPLAY = `SEKTORBRO_FUZZ_SEED=${String(SEED)} SEKTORBRO_FUZZ_RUNS=${String(RUNS)}`;
