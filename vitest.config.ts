@@ -10,5 +10,8 @@ export default defineConfig({
     pool: 'forks',
     // Many suites wait on real receivers, pollers and child processes more than they compute.
     maxWorkers: 3,
+    // One module graph per worker: each file would otherwise compile the R4 schema and profiles again
+    // (seconds each). Test files keep their state in their own stores, schemas and ports.
+    isolate: false,
   },
 });

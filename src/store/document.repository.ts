@@ -47,7 +47,7 @@ const toRecord = (r: DocumentRow): DocumentRecord => ({
 export function createDocumentRepository(db: Db): DocumentRepository {
   return {
     async lock(documentKey) {
-      await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`document:${documentKey}`]);
+      await db.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`document:${documentKey}`]);
     },
     async findByHash(documentKey, contentHash) {
       const { rows } = await db.query<DocumentRow>(

@@ -79,8 +79,9 @@ export function createResourceRepository(db: Db, clock: Clock): ResourceReposito
     },
 
     async readForUpdate(type, id) {
-      // pg_advisory_xact_lock is re-entrant: the update that follows takes the same lock again.
-      await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`resource:${type}/${id}`]);
+      // pg_advisory_xact_lock is re-entrant: the update that follows takes the same lock again. Keys carry the
+      // schema: two deployments (or test files) in one database must not wait on, or deadlock with, each other.
+      await db.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`resource:${type}/${id}`]);
       const { rows } = await db.query<ResourceRow>(`SELECT ${COLUMNS} FROM resources r WHERE r.resource_type = $1 AND r.id = $2`, [type, id]);
       return rows[0] && toStored(rows[0]);
     },
@@ -139,7 +140,7 @@ interface CurrentVersion {
  * there is no row yet to lock) with a transaction-scoped advisory lock, then reads the current version.
  */
 async function lockCurrent(tx: Db, type: string, id: string): Promise<CurrentVersion | undefined> {
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`resource:${type}/${id}`]);
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`resource:${type}/${id}`]);
   const { rows } = await tx.query<CurrentVersion>(
     'SELECT version_id, deleted FROM resources WHERE resource_type = $1 AND id = $2',
     [type, id],

@@ -171,7 +171,7 @@ export function createTimelinessRepository(db: Db): TimelinessRepository {
   };
   return {
     async lockPatient(patientId) {
-      await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`timeliness:${patientId}`]);
+      await db.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`timeliness:${patientId}`]);
     },
     async markApplied(eventId, at) {
       const { rows } = await db.query<{ event_id: string }>(
