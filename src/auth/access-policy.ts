@@ -81,6 +81,17 @@ export function mayProcessMessage(principal: Principal): void {
   if (principal.role === 'quality') throw forbidden('Quality clients do not submit messages');
 }
 
+/**
+ * `POST /api/responsibility/extension`: a hospital client with `system/EpisodeOfCare.u`. Whether its
+ * SOR unit holds the window is the rule engine's question, asked in the same transaction.
+ */
+export function mayExtendResponsibility(principal: Principal): void {
+  if (principal.role !== 'hospital') throw forbidden('Only the hospital department holding the window may extend it');
+  if (!permits(principal.scopes, 'EpisodeOfCare', 'u')) {
+    throw forbidden('The granted scopes do not permit extending a window of responsibility (needs system/EpisodeOfCare.u)');
+  }
+}
+
 /** Which rows of `resourceType` the principal may see in searches and history. */
 export function accessFilterFor(principal: Principal, resourceType: string): AccessFilter {
   if (principal.role === 'admin' || isRegistryType(resourceType)) return { kind: 'all' };

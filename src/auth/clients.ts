@@ -29,7 +29,8 @@ export type ReadFile = (path: string, encoding: 'utf8') => string;
  * everything. A relay submits MedCom messages (`system/Bundle.c`) and reads nothing.
  */
 export const DEFAULT_SCOPES: Readonly<Record<Role, readonly string[]>> = {
-  hospital: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
+  // EpisodeOfCare.u: a holding department extends its window (POST /api/responsibility/extension).
+  hospital: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud', 'system/EpisodeOfCare.u'],
   municipality: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
   gp: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'],
   quality: ['system/*.rs'],

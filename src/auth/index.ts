@@ -19,4 +19,4 @@ export {
   verifyAccessToken,
 } from './tokens.ts';
 export type { ClientAuthDeps, IssueDeps, TokenRequest, TokenResponse, VerifyDeps } from './tokens.ts';
-export { accessFilterFor, grantsForWrite, mayInteract, mayProcessMessage, mayRead, REGISTRY_TYPES } from './access-policy.ts';
+export { accessFilterFor, grantsForWrite, mayExtendResponsibility, mayInteract, mayProcessMessage, mayRead, REGISTRY_TYPES } from './access-policy.ts';

@@ -24,7 +24,7 @@ import {
   type Issue,
 } from '../shared/index.ts';
 import type { DomainEventRecord, MessageRecord, Store, StoreTx } from '../store/index.ts';
-import { materializeResponsibility } from '../responsibility/index.ts';
+import { EXTENDED_CARE_CATEGORY, materializeResponsibility, recordCareCommunicationExtension } from '../responsibility/index.ts';
 import { DEFAULT_TIMELINESS_SETTINGS, onDomainEvents, type TimelinessSettings } from '../timeliness/index.ts';
 import type { Validator } from '../validation/index.ts';
 import { idForEntry } from './deterministic-ids.ts';
@@ -119,7 +119,7 @@ export async function processMessage(
 
   const now = deps.clock.now();
   try {
-    return await storeProcessed(s, msg, hn, now);
+    return await storeProcessed(s, msg, hn, cc, now);
   } catch (err) {
     // A value the store cannot hold (a date beyond year 9999, ...) is the message's fault: answer it.
     if (err instanceof GatewayError && err.code === 'store.bad-value') return reject(s, msg, [...err.issues]);
@@ -131,6 +131,7 @@ async function storeProcessed(
   s: Submission,
   msg: MedComMessage,
   hn: Exclude<ReturnType<typeof readHospitalNotification>, { issues: Issue[] }> | undefined,
+  cc: Exclude<ReturnType<typeof readCareCommunication>, { issues: Issue[] }> | undefined,
   now: Date,
 ): Promise<MessageResult> {
   return s.deps.store.transaction(async (tx) => {
@@ -148,6 +149,14 @@ async function storeProcessed(
     const written = hn
       ? await storeHospitalNotification(tx, msg, hn, now, s.deps.timeliness ?? DEFAULT_TIMELINESS_SETTINGS)
       : await storeMessageResources(tx, msg);
+    const patientId = written.find((r) => r.startsWith('Patient/'))?.slice('Patient/'.length);
+    const communication = written.find((r) => r.startsWith('Communication/'));
+    if (cc?.category === EXTENDED_CARE_CATEGORY && patientId !== undefined && communication !== undefined) {
+      // "We keep the responsibility": an extension said by the sender, in this transaction.
+      const dates = cc.payloads.flatMap((p) => (p.date === undefined || Number.isNaN(Date.parse(p.date)) ? [] : [new Date(p.date)]));
+      const saidAt = dates.sort((a, b) => a.getTime() - b.getTime()).at(-1);
+      await recordCareCommunicationExtension(tx, { patientId, communication, headerId: msg.headerId, senderSor: msg.sender.sor, saidAt, now });
+    }
 
     const ack = buildAcknowledgement(msg, { code: 'ok' }, ackContext(msg, now));
     await tx.outbox.append('message.processed', `MessageHeader/${msg.headerId}`, {
@@ -155,7 +164,7 @@ async function storeProcessed(
       kind: msg.kind,
       senderSor: msg.sender.sor,
       receiverSor: msg.receiver.sor,
-      patientId: written.find((r) => r.startsWith('Patient/'))?.slice('Patient/'.length),
+      patientId,
       // What subscriptions are notified about: the stay (Encounter) or the CareCommunication.
       focus: written.find((r) => r.startsWith(hn ? 'Encounter/' : 'Communication/')),
       ...(hn ? { hnEvent: hn.event } : {}),

@@ -75,6 +75,7 @@ function detailsCodingOf(issue: Issue): Coding | undefined {
     case 'processing':
     case 'deleted':
     case 'conflict':
+    case 'business-rule':
     case 'throttled':
     case 'exception':
     case 'informational':

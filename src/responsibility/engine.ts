@@ -377,9 +377,14 @@ export function computePeriods(
         if (open.phase !== 'window' || end === undefined) {
           const why = open.phase === 'general-practitioner' ? 'the window had already ended' : 'no window is current';
           open.basis.push(...entry(`extension at ${formatCopenhagenInstant(e.at)}: ${why}: ignored`));
+        } else if (e.department !== undefined && open.holder.kind === 'hospital-department' && open.holder.organization?.sor !== e.department.sor) {
+          open.basis.push(...entry(`extension by ${e.department.sor}, which does not hold the window (${open.holder.organization?.sor ?? 'unknown'}): ignored`));
         } else if (e.until.getTime() > end.getTime()) {
           open.windowEnd = e.until;
-          open.basis.push(...entry(`extends the window from ${formatCopenhagenInstant(end)} to ${formatCopenhagenInstant(e.until)}`));
+          // An end taken from configuration rather than from the sender is an inference, and the answer says so.
+          if (e.inferred === true) open.inferred = true;
+          const how = e.inferred === true ? ' (the end is the configured extension length, not sent)' : '';
+          open.basis.push(...entry(`extends the window from ${formatCopenhagenInstant(end)} to ${formatCopenhagenInstant(e.until)}${how}`));
         } else {
           open.basis.push(...entry(`until ${formatCopenhagenInstant(e.until)} would not lengthen the window (ends ${formatCopenhagenInstant(end)}): ignored`));
         }

@@ -48,6 +48,10 @@ export interface DiedEvent extends EventBase {
 export interface ExtendedEvent extends EventBase {
   type: 'extended';
   until: Date;
+  /** Who extends: only the department holding the window may; absent, the engine does not check. */
+  department?: OrganizationUnit | undefined;
+  /** The end comes from configuration, not from the sender (a CareCommunication carries no end time). */
+  inferred?: boolean | undefined;
 }
 
 /** Fields a correction may change on its target. */
@@ -207,8 +211,11 @@ function parseEvent(value: unknown, path: string): ResponsibilityEvent {
       return { id, type: t, at, department: parseOrganizationUnit(value.department, `${path}.department`) };
     case 'died':
       return { id, type: t, at };
-    case 'extended':
-      return { id, type: t, at, until: readInstant(value.until, `${path}.until`) };
+    case 'extended': {
+      const department = optional(value.department, parseOrganizationUnit, `${path}.department`);
+      const until = readInstant(value.until, `${path}.until`);
+      return department === undefined ? { id, type: t, at, until } : { id, type: t, at, until, department };
+    }
     case 'corrected': {
       const targetId = readString(value.targetId, `${path}.targetId`);
       if (targetId === id) fail(`${path}.targetId`, 'a correction cannot target itself');

@@ -50,7 +50,9 @@ export {
   readStayEvent,
   sorOfReference,
   toResponsibilityEvents,
-  type ExtendedCareMessage,
+  EXTENSION_EVENT_TYPE,
+  readExtensionPayload,
+  type ExtensionPayload,
   type MappedEvents,
   type MappingNote,
   type MunicipalCareDocument,
@@ -66,6 +68,7 @@ export {
   findPatientByCpr,
   findPeriodConflicts,
   loadPatientResponsibility,
+  MAX_EXTENSION_DAYS,
   periodAt,
   responsibilityFor,
   responsibilityReport,
@@ -91,6 +94,14 @@ export {
   type ResponsibilityTypeCode,
   type ResponsibilityViewInput,
 } from './fhir-view.ts';
+export {
+  EXTENDED_CARE_CATEGORY,
+  extendResponsibility,
+  recordCareCommunicationExtension,
+  type CareCommunicationExtension,
+  type ExtensionRequest,
+  type ExtensionResult,
+} from './extension.ts';
 export {
   materializeResponsibility,
   RESPONSIBILITY_CHANGED,

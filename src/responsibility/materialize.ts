@@ -1,5 +1,6 @@
-import { deterministicId, messageBundleId, type AnyResource } from '../shared/index.ts';
-import { findRegistryOrganization, type StoredResource, type StoreTx } from '../store/index.ts';
+import { deterministicId, messageBundleId, SYSTEM, type AnyResource } from '../shared/index.ts';
+import { findRegistryOrganization, type DomainEventRecord, type StoredResource, type StoreTx } from '../store/index.ts';
+import { EXTENSION_EVENT_TYPE, readExtensionPayload } from './patient-events.ts';
 import { buildResponsibilityView, RESPONSIBILITY_VIEW_TAG } from './fhir-view.ts';
 import { loadPatientResponsibility, type ResponsibilityOptions } from './service.ts';
 
@@ -11,7 +12,7 @@ import { loadPatientResponsibility, type ResponsibilityOptions } from './service
  */
 
 /** What the `responsibility.changed` entry says caused it: a message, or the end of a window (the handover). */
-export type ResponsibilityChangeReason = 'message' | 'handover';
+export type ResponsibilityChangeReason = 'message' | 'handover' | 'extension';
 
 export interface MaterializeOptions extends ResponsibilityOptions {
   reason?: ResponsibilityChangeReason | undefined;
@@ -71,9 +72,41 @@ async function storedViews(tx: StoreTx, type: (typeof VIEW_TYPES)[number], patie
   return out;
 }
 
+/** What caused a change, as Provenance.entity and agent: the latest stored fact about the patient. */
+function causeOf(record: DomainEventRecord | undefined): { entity: fhir4.ProvenanceEntity[]; agent: fhir4.ProvenanceAgent[] } {
+  if (record === undefined) return { entity: [], agent: [] };
+  const department: fhir4.ProvenanceAgent[] =
+    record.departmentSor === undefined
+      ? []
+      : [{ type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'author' }] }, who: { identifier: { system: SYSTEM.sor, value: record.departmentSor } } }];
+  const extension = record.type === EXTENSION_EVENT_TYPE ? readExtensionPayload(record.payload) : undefined;
+  if (extension?.source === 'api') {
+    return {
+      entity: [{ role: 'source', what: { identifier: { system: 'urn:ietf:rfc:3986', value: `urn:uuid:${record.headerId}` }, display: 'explicit extension (POST /api/responsibility/extension)' } }],
+      agent: department,
+    };
+  }
+  // The MedCom message by its MessageHeader.id (as MedCom's own Provenance names it), and the stored message Bundle.
+  return {
+    entity: [
+      ...(extension?.source === 'care-communication' ? [{ role: 'source' as const, what: { reference: extension.communication, type: 'Communication' } }] : []),
+      { role: 'source', what: { reference: `MessageHeader/${record.headerId}`, type: 'MessageHeader' } },
+      { role: 'source', what: { reference: `Bundle/${messageBundleId(record.headerId)}`, type: 'Bundle' } },
+    ],
+    agent: extension === undefined ? [] : department,
+  };
+}
+
+const REASON_TEXT: Record<ResponsibilityChangeReason, string> = {
+  message: 'a message changed the responsibility periods',
+  handover: 'the window of extended responsibility ended',
+  extension: 'the holding department extended the window',
+};
+
 /** The Provenance of one EpisodeOfCare version (R4 Provenance: target a version, entity what it was derived from). */
-function provenanceFor(episode: StoredResource, headerId: string | undefined, now: Date, reason: ResponsibilityChangeReason): AnyResource & { id: string } {
+function provenanceFor(episode: StoredResource, cause: DomainEventRecord | undefined, now: Date, reason: ResponsibilityChangeReason): AnyResource & { id: string } {
   const target = `EpisodeOfCare/${episode.id}/_history/${String(episode.versionId)}`;
+  const { entity, agent } = reason === 'handover' ? { entity: [], agent: [] } : causeOf(cause);
   return {
     resourceType: 'Provenance',
     id: deterministicId(`Provenance|responsibility|${target}`),
@@ -83,22 +116,15 @@ function provenanceFor(episode: StoredResource, headerId: string | undefined, no
     activity: {
       coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: episode.versionId === 1 ? 'CREATE' : 'UPDATE' }],
     },
-    reason: [{ text: reason === 'handover' ? 'the window of extended responsibility ended' : 'a message changed the responsibility periods' }],
+    reason: [{ text: REASON_TEXT[reason] }],
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'assembler' }] },
         who: { display: 'Sektorbro (derived from the responsibility rules)' },
       },
+      ...agent,
     ],
-    // The MedCom message by its MessageHeader.id (as MedCom's own Provenance names it), and the stored message Bundle.
-    ...(headerId === undefined
-      ? {}
-      : {
-          entity: [
-            { role: 'source', what: { reference: `MessageHeader/${headerId}`, type: 'MessageHeader' } },
-            { role: 'source', what: { reference: `Bundle/${messageBundleId(headerId)}`, type: 'Bundle' } },
-          ],
-        }),
+    ...(entity.length === 0 ? {} : { entity }),
   };
 }
 
@@ -131,7 +157,7 @@ export async function materializeResponsibility(tx: StoreTx, patientId: string, 
   const writerOrg = audience[0];
   if (writerOrg === undefined) return { written: [], holderChanged: false };
   const ctx = { writerOrg, grantOrgs: audience.slice(1) };
-  const headerId = (await tx.messages.events(patientId)).at(-1)?.headerId;
+  const cause = (await tx.messages.events(patientId)).at(-1);
 
   const written: string[] = [];
   const write = async (resource: AnyResource & { id: string }): Promise<void> => {
@@ -145,7 +171,7 @@ export async function materializeResponsibility(tx: StoreTx, patientId: string, 
     const { stored } = await tx.resources.update(resource, ctx);
     written.push(`${key}/_history/${String(stored.versionId)}`);
     if (stored.type === 'EpisodeOfCare') {
-      const provenance = await tx.resources.update(provenanceFor(stored, headerId, now, reason), ctx);
+      const provenance = await tx.resources.update(provenanceFor(stored, cause, now, reason), ctx);
       written.push(`Provenance/${provenance.stored.id}/_history/${String(provenance.stored.versionId)}`);
     }
   };
@@ -164,8 +190,13 @@ export async function materializeResponsibility(tx: StoreTx, patientId: string, 
     await write({ ...(s.resource as AnyResource & { id: string }), status: 'entered-in-error' });
   }
 
-  const activeBefore = [...existing.values()].filter((s) => s.type === 'EpisodeOfCare' && s.resource?.status === 'active').map((s) => s.id).sort();
-  const activeNow = view.filter((e) => e.status === 'active').map((e) => e.episodeOfCare.id).sort();
+  // A new holder, or the same holder until another time (an extension): subscribers hear of both.
+  const endOf = (e: fhir4.EpisodeOfCare | undefined): string => e?.period?.end ?? '';
+  const activeBefore = [...existing.values()]
+    .filter((s) => s.type === 'EpisodeOfCare' && s.resource?.status === 'active')
+    .map((s) => `${s.id}@${endOf(s.resource as unknown as fhir4.EpisodeOfCare)}`)
+    .sort();
+  const activeNow = view.filter((e) => e.status === 'active').map((e) => `${e.episodeOfCare.id}@${endOf(e.episodeOfCare)}`).sort();
   const holderChanged = activeBefore.join() !== activeNow.join();
   if (holderChanged) {
     await tx.outbox.append(RESPONSIBILITY_CHANGED, `Patient/${patientId}`, { patientId, focus: `Patient/${patientId}`, reason }, now);

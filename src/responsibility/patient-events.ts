@@ -3,6 +3,7 @@ import { SYSTEM } from '../shared/index.ts';
 import type { DomainEventRecord } from '../store/index.ts';
 import { formatCopenhagenInstant, type BasisEntry } from './engine.ts';
 import type { DischargedEvent, OrganizationUnit, ResponsibilityEvent } from './events.ts';
+import type { CareCommunicationExtensionRule } from './rules.ts';
 
 /**
  * From what the store holds about a patient (the stay facts HospitalNotifications left, discharge
@@ -50,12 +51,22 @@ export interface MunicipalCareDocument {
   date: Date | undefined;
 }
 
-/** A CareCommunication with category `extended-care-responsibility` about the patient. */
-export interface ExtendedCareMessage {
-  /** `Communication/<id>`. */
-  reference: string;
-  /** When it was sent (Communication.sent, else its latest payload date). */
-  at: Date | undefined;
+/** The domain event type of an extension of the window: a CareCommunication, or `POST /api/responsibility/extension`. */
+export const EXTENSION_EVENT_TYPE = 'responsibility-extension';
+
+/** What an extension's domain event carries (the record's `occurredAt` is when it was said, its `departmentSor` who said it). */
+export type ExtensionPayload =
+  | { source: 'care-communication'; communication: string }
+  | { source: 'api'; until: string; clientId: string; reason?: string | undefined };
+
+export function readExtensionPayload(payload: Record<string, unknown>): ExtensionPayload | undefined {
+  if (payload.source === 'care-communication' && typeof payload.communication === 'string') {
+    return { source: 'care-communication', communication: payload.communication };
+  }
+  if (payload.source === 'api' && typeof payload.until === 'string' && typeof payload.clientId === 'string') {
+    return { source: 'api', until: payload.until, clientId: payload.clientId, reason: typeof payload.reason === 'string' ? payload.reason : undefined };
+  }
+  return undefined;
 }
 
 export interface PatientFacts {
@@ -64,7 +75,8 @@ export interface PatientFacts {
   /** Department units by SOR code, with name and telecom where the registry knows them. */
   departments: ReadonlyMap<string, OrganizationUnit>;
   documents: readonly MunicipalCareDocument[];
-  extendedCare: readonly ExtendedCareMessage[];
+  /** How far a CareCommunication extends the window (it carries no end time). */
+  careCommunicationExtension: CareCommunicationExtensionRule;
 }
 
 export interface MappedEvents {
@@ -228,8 +240,10 @@ export function sorOfReference(ref: fhir4.Reference): string | undefined {
  * - cancellation of X → `corrected` with `enteredInError`, targeting X's engine event;
  * - correction of X → `corrected` with `set: { at }` (and the department if it changed); only the
  *   latest correction of X counts, since each one carries X's whole content as it now stands;
- * - a CareCommunication `extended-care-responsibility` is noted as seen but extends nothing: MedCom
- *   gives it no structured end time, and none is guessed from its text.
+ * - an extension (domain event `responsibility-extension`) → `extended` by its sender's department:
+ *   from `POST /api/responsibility/extension` until the time given; from a CareCommunication
+ *   `extended-care-responsibility` until the configured hours after it was sent, marked inferred,
+ *   because MedCom gives the message no structured end time and none is guessed from its text.
  */
 export function toResponsibilityEvents(facts: PatientFacts): MappedEvents {
   const events: ResponsibilityEvent[] = [];
@@ -246,6 +260,16 @@ export function toResponsibilityEvents(facts: PatientFacts): MappedEvents {
   const unit = (sor: string): OrganizationUnit => facts.departments.get(sor) ?? { sor };
 
   for (const record of facts.records) {
+    if (record.type === EXTENSION_EVENT_TYPE) {
+      const extension = toExtendedEvent(record, facts, unit);
+      if ('note' in extension) notes.push({ entry: extension.note, at: record.occurredAt });
+      else {
+        events.push(extension.event);
+        sources.set(extension.event.id, record);
+        if (extension.rule !== undefined) notes.push({ entry: extension.rule, about: extension.event.id });
+      }
+      continue;
+    }
     const fact = readStayEvent(record.payload);
     if (fact === undefined) {
       notes.push({ entry: { kind: 'source', id: record.id, type: record.type, at: fmt(record.occurredAt), note: 'an unreadable stored fact: ignored' } });
@@ -363,19 +387,36 @@ export function toResponsibilityEvents(facts: PatientFacts): MappedEvents {
   }
 
   for (const [about, entries] of careBasis) for (const entry of entries) notes.push({ entry, about });
-  for (const message of facts.extendedCare) {
-    notes.push({
-      entry: {
-        kind: 'source',
-        id: message.reference,
-        type: 'extended-care-responsibility',
-        at: fmt(message.at),
-        note: 'CareCommunication about extended responsibility seen; MedCom gives it no structured end time, so it extends nothing and no end is guessed from its text',
-      },
-      at: message.at,
-    });
-  }
   return { events, notes, sources };
+}
+
+/** An extension's engine event, with the rule its end rests on; or why it cannot be one. */
+function toExtendedEvent(
+  record: DomainEventRecord,
+  facts: PatientFacts,
+  unit: (sor: string) => OrganizationUnit,
+): { event: ResponsibilityEvent; rule?: BasisEntry | undefined } | { note: SourceEntry } {
+  const payload = readExtensionPayload(record.payload);
+  const at = record.occurredAt;
+  const ignored = (why: string): { note: SourceEntry } => ({ note: { kind: 'source', id: record.id, type: EXTENSION_EVENT_TYPE, at: fmt(at), note: `${why}: ignored` } });
+  if (payload === undefined) return ignored('an unreadable stored extension');
+  if (at === undefined) return ignored('an extension without a time');
+  const department = record.departmentSor === undefined ? undefined : unit(record.departmentSor);
+  if (payload.source === 'api') {
+    const until = instant(payload.until);
+    if (until === undefined) return ignored('an extension without a readable end');
+    return { event: { id: record.id, type: 'extended', at, until, department } };
+  }
+  const rule = facts.careCommunicationExtension;
+  return {
+    event: { id: record.id, type: 'extended', at, until: new Date(at.getTime() + rule.hours * HOUR_MS), department, inferred: true },
+    rule: {
+      kind: 'rule',
+      id: rule.id,
+      version: rule.version,
+      note: `${payload.communication}: a CareCommunication extended-care-responsibility carries no end time, so it extends the window to ${String(rule.hours)} h after it was sent`,
+    },
+  };
 }
 
 type Changes = { at: Date } & Partial<Pick<DischargedEvent, 'department' | 'receivesMunicipalCare' | 'municipalCareInferred'>>;

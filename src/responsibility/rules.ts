@@ -26,10 +26,21 @@ export interface MinimumStayRule {
   hours: number;
 }
 
+/**
+ * How far a CareCommunication `extended-care-responsibility` extends the window: MedCom gives the
+ * message no structured end time (domain.md §4.5), so the end is this many hours after it was sent.
+ */
+export interface CareCommunicationExtensionRule {
+  id: string;
+  version: string;
+  hours: number;
+}
+
 export interface ResponsibilityRules {
   /** Region used for a discharge that does not name one. */
   defaultRegion: string;
   minimumStay: MinimumStayRule;
+  careCommunicationExtension: CareCommunicationExtensionRule;
   /** Region id → window rules sorted by effectiveFrom, not overlapping. */
   regions: Readonly<Record<string, readonly WindowRule[]>>;
 }
@@ -42,6 +53,8 @@ export const DEFAULT_RESPONSIBILITY_RULES: ResponsibilityRules = deepFreeze({
   defaultRegion: 'hovedstaden',
   // "admitted at least 24 hours": a stay of exactly 24 h counts (the issue's words; MedCom says "> 24 h").
   minimumStay: { id: 'minimum-stay', version: '1', hours: 24 },
+  // ⚙ project default: "we keep responsibility" restarts a full 72 h window from the message.
+  careCommunicationExtension: { id: 'care-communication-extension', version: '1', hours: 72 },
   regions: {
     hovedstaden: [
       {
@@ -214,5 +227,15 @@ export function parseResponsibilityRules(json: unknown): ResponsibilityRules {
     const clash = ids.get(minimumStay.id);
     if (clash !== undefined) fail('minimumStay.id', `duplicate rule id "${minimumStay.id}" (also ${clash})`);
   }
-  return { defaultRegion, minimumStay, regions };
+  let careCommunicationExtension = DEFAULT_RESPONSIBILITY_RULES.careCommunicationExtension;
+  if (json.careCommunicationExtension !== undefined) {
+    const m = json.careCommunicationExtension;
+    if (!isObject(m)) fail('careCommunicationExtension', 'not an object with id, version and hours');
+    careCommunicationExtension = {
+      id: readText(m.id, 'careCommunicationExtension.id'),
+      version: readText(m.version, 'careCommunicationExtension.version'),
+      hours: readHours(m.hours, 'careCommunicationExtension.hours', false),
+    };
+  }
+  return { defaultRegion, minimumStay, careCommunicationExtension, regions };
 }

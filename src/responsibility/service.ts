@@ -1,4 +1,4 @@
-import { readMessage, isReadFailure, CATEGORY_SYSTEM } from '../medcom/index.ts';
+import { readMessage, isReadFailure } from '../medcom/index.ts';
 import { messageBundleId, SYSTEM } from '../shared/index.ts';
 import { findRegistryOrganization, type StoredResource, type StoreTx } from '../store/index.ts';
 import { applyCorrections, computePeriods, formatCopenhagenInstant, type Holder, type ResponsibilityPeriod } from './engine.ts';
@@ -8,10 +8,10 @@ import {
   readMunicipalCareDocument,
   sorOfReference,
   toResponsibilityEvents,
-  type ExtendedCareMessage,
   type MappingNote,
   type MunicipalCareDocument,
   type ResponsibilityBasisEntry,
+  EXTENSION_EVENT_TYPE,
 } from './patient-events.ts';
 import { DEFAULT_RESPONSIBILITY_RULES, type ResponsibilityRules } from './rules.ts';
 
@@ -48,6 +48,8 @@ export interface PatientResponsibility {
 }
 
 const HOUR_MS = 3_600_000;
+/** An explicit extension reaches at most this far ahead: a typo in the year must not hand a patient to a ward for years. */
+export const MAX_EXTENSION_DAYS = 14;
 const CPR_PATTERN = /^\d{10}$/;
 /** How many earlier Patient versions are searched for a GP when the current one names none. */
 const GP_HISTORY_DEPTH = 20;
@@ -121,27 +123,6 @@ async function municipalCareDocuments(tx: StoreTx, patientId: string): Promise<M
   });
 }
 
-const PAYLOAD_DATE = 'http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-datetime-extension';
-
-async function extendedCareMessages(tx: StoreTx, patientId: string): Promise<ExtendedCareMessage[]> {
-  const stored = await readAll(tx, {
-    type: 'Communication',
-    criteria: [
-      { kind: 'reference', param: 'patient', values: [{ type: 'Patient', id: patientId }] },
-      { kind: 'token', param: 'category', values: [{ system: CATEGORY_SYSTEM, code: 'extended-care-responsibility' }] },
-    ],
-    count: PAGE,
-    total: false,
-  });
-  return stored.map((s) => {
-    const c = s.resource as unknown as fhir4.Communication | undefined;
-    const payloadDates = (c?.payload ?? []).flatMap((p) => (p.extension ?? []).filter((x) => x.url === PAYLOAD_DATE).map((x) => x.valueDateTime ?? ''));
-    const sent = c?.sent ?? payloadDates.filter((d) => d !== '').sort((a, b) => Date.parse(a) - Date.parse(b)).at(-1);
-    const at = sent === undefined ? undefined : new Date(sent);
-    return { reference: `Communication/${s.id}`, at: at === undefined || Number.isNaN(at.getTime()) ? undefined : at };
-  });
-}
-
 /**
  * The patient's GP from `Patient.generalPractitioner` (a SOR identifier, or a reference to an
  * Organization with one). A HospitalNotification's Patient names no GP, and its silence is not
@@ -194,13 +175,12 @@ async function load(tx: StoreTx, patientId: string, rules: ResponsibilityRules, 
   // One after the other: inside a transaction the queries share one connection anyway.
   const records = await tx.messages.events(patientId);
   const documents = await municipalCareDocuments(tx, patientId);
-  const extendedCare = await extendedCareMessages(tx, patientId);
   const patient = await tx.resources.read('Patient', patientId);
   const sors = [...new Set(records.flatMap((r) => (r.departmentSor === undefined ? [] : [r.departmentSor])))];
   const departments = new Map<string, OrganizationUnit>();
   for (const sor of sors) departments.set(sor, (await units.get(sor)).unit);
   const gp = await generalPractitionerOf(tx, units, patient);
-  const mapped = toResponsibilityEvents({ records, departments, documents, extendedCare });
+  const mapped = toResponsibilityEvents({ records, departments, documents, careCommunicationExtension: rules.careCommunicationExtension });
   return {
     patientId,
     events: mapped.events,
@@ -277,6 +257,9 @@ export interface DepartmentOverview {
 const longestWindowHours = (rules: ResponsibilityRules): number =>
   Math.max(0, ...Object.values(rules.regions).flatMap((list) => list.map((r) => r.hours)));
 
+/** The furthest an extension reaches beyond the moment it is said (explicit ones are capped, see {@link extendResponsibility}). */
+const extensionHorizonHours = (rules: ResponsibilityRules): number => Math.max(MAX_EXTENSION_DAYS * 24, rules.careCommunicationExtension.hours);
+
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 const cprOf = (patient: StoredResource | undefined): string | undefined =>
@@ -320,7 +303,11 @@ export async function departmentOverview(
   const rules = opts.rules ?? DEFAULT_RESPONSIBILITY_RULES;
   const units = new Units(tx);
   const from = new Date(now.getTime() - longestWindowHours(rules) * HOUR_MS);
-  const candidates = await tx.messages.discharges({ from, to: new Date(now.getTime() + 1), departmentSor: sor });
+  const discharged = await tx.messages.discharges({ from, to: new Date(now.getTime() + 1), departmentSor: sor });
+  // An extended window can outlast the longest rule: an extension still in force was said within the horizon.
+  const since = new Date(now.getTime() - extensionHorizonHours(rules) * HOUR_MS);
+  const extended = await tx.messages.recordedBy({ type: EXTENSION_EVENT_TYPE, departmentSor: sor, since });
+  const candidates = [...discharged, ...extended];
   const patients: DepartmentPatient[] = [];
   for (const patientId of [...new Set(candidates.map((c) => c.patientId))]) {
     const p = await load(tx, patientId, rules, units);

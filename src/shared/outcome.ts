@@ -18,6 +18,7 @@ export type IssueCode =
   | 'deleted'
   | 'too-long'
   | 'conflict'
+  | 'business-rule'
   | 'throttled'
   | 'exception'
   | 'informational';

@@ -30,7 +30,7 @@ const toRecord = (r: MessageRow): MessageRecord => ({
 export function createMessageRepository(db: Db): MessageRepository {
   return {
     async lock(key) {
-      await db.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`message:${key}`]);
+      await db.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`message:${key}`]);
     },
     async findByHeader(headerId) {
       const { rows } = await db.query<MessageRow>(`SELECT ${COLUMNS} FROM messages WHERE header_id = $1`, [headerId]);
@@ -102,6 +102,14 @@ export function createMessageRepository(db: Db): MessageRepository {
            AND ($3::text IS NULL OR department_sor = $3::text)
          ORDER BY occurred_at, seq`,
         [from.toISOString(), to.toISOString(), departmentSor ?? null],
+      );
+      return rows.map(toDomainEventRecord);
+    },
+    async recordedBy({ type, departmentSor, since }) {
+      const { rows } = await db.query<DomainEventRow>(
+        `SELECT id, type, occurred_at, patient_id, stay_key, department_sor, episode_of_care_id, header_id, payload
+         FROM domain_events WHERE type = $1 AND department_sor = $2 AND occurred_at >= $3::timestamptz ORDER BY seq`,
+        [type, departmentSor, since.toISOString()],
       );
       return rows.map(toDomainEventRecord);
     },

@@ -224,6 +224,8 @@ export interface MessageRepository {
    * patients to look at; it recomputes each patient's answer from all of their events.
    */
   discharges(range: { from: Date; to: Date; departmentSor?: string | undefined }): Promise<DomainEventRecord[]>;
+  /** Extensions of a responsibility window (`type`) said by the department since `since`: more candidates for its overview. */
+  recordedBy(query: { type: string; departmentSor: string; since: Date }): Promise<DomainEventRecord[]>;
 }
 
 export interface OutboxEntry {

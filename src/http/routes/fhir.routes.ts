@@ -30,6 +30,7 @@ import { parseSearch, STORED_TYPES, type StoredResource, type StoreTx } from '..
 import { notificationBundle, prepareSubscription, SUBSCRIPTION_TOPICS, subscriptionStatus } from '../../delivery/index.ts';
 import { ingestDocument, processMessage } from '../../ingest/index.ts';
 import { parseFhirXml } from '../../medcom/index.ts';
+import { RESPONSIBILITY_VIEW_TAG } from '../../responsibility/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
@@ -343,6 +344,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
     const { stored, created } = await store.transaction(async (tx) => {
       const current = await tx.resources.read(type, id);
       if (current && !current.deleted) assertMayRead(principal, current);
+      assertNotDerived(current?.resource ?? resource, type, id);
       const result = await tx.resources.update({ ...resource, id }, {
         writerOrg: principal.org.sor,
         grantOrgs,
@@ -366,6 +368,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       if (!current) throw notFound(`${type}/${id}`);
       assertMayRead(principal, current);
       if (current.deleted) return current;
+      assertNotDerived(current.resource, type, id);
       const d = await tx.resources.delete(type, id, { writerOrg: principal.org.sor, grantOrgs: [] });
       if (type === 'Subscription') await tx.subscriptions.setStatus(id, 'off', undefined, deps.clock.now());
       await auditor.success(res, 200, [], tx.audit);
@@ -377,6 +380,20 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
       JSON.stringify(toOperationOutcome([{ severity: 'information', code: 'informational', diagnostics: `${type}/${id} is deleted` }])),
     );
   });
+
+  /** The *behandlingsansvar* view is derived from the rules and rewritten by them: a hand edit would be silently undone. */
+  function assertNotDerived(resource: AnyResource | undefined, type: string, id: string): void {
+    const tags = resource?.meta?.tag ?? [];
+    if (!tags.some((t) => t.system === RESPONSIBILITY_VIEW_TAG.system && t.code === RESPONSIBILITY_VIEW_TAG.code)) return;
+    throw new GatewayError('store.derived', 409, [
+      {
+        severity: 'error',
+        code: 'business-rule',
+        diagnostics: `${type}/${id} is derived by Sektorbro from the responsibility rules and cannot be written; a holding department extends its window with POST /api/responsibility/extension`,
+        expression: [`${type}.meta.tag`],
+      },
+    ]);
+  }
 
   function readJson(req: Request): unknown {
     assertJsonContentType(req.header('content-type'));

@@ -1,7 +1,8 @@
-import { Router, type RequestHandler, type Response } from 'express';
-import { mayInteract, mayRead, type Principal } from '../../auth/index.ts';
-import { departmentOverview, findPatientByCpr, parseInstant, responsibilityFor, responsibilityReport } from '../../responsibility/index.ts';
-import { badRequest, forbidden, notFound, SYSTEM } from '../../shared/index.ts';
+import express, { Router, type RequestHandler, type Response } from 'express';
+import { mayExtendResponsibility, mayInteract, mayRead, type Principal } from '../../auth/index.ts';
+import { departmentOverview, extendResponsibility, findPatientByCpr, parseInstant, responsibilityFor, responsibilityReport } from '../../responsibility/index.ts';
+import { badRequest, forbidden, GatewayError, notFound, SYSTEM } from '../../shared/index.ts';
+import { assertJsonContentType, assertNoNulCharacters, parseJsonBody } from '../json-body.ts';
 import { setAuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { authenticate } from '../middleware.ts';
@@ -12,6 +13,7 @@ const CPR = /^(\d{6})-?(\d{4})$/;
 const CPR_PREFIX = `${SYSTEM.cpr}|`;
 const MAX_REPORT_DAYS = 366;
 const DAY_MS = 86_400_000;
+const MAX_REASON = 500;
 
 /** One query parameter as a single string; a repeated parameter is a client error. */
 function single(value: unknown, name: string): string | undefined {
@@ -50,6 +52,10 @@ function readInstant(value: unknown, name: string, required: boolean): Date | un
  *   the time left and the municipality involved. A hospital client for its own SOR unit, admin and
  *   quality. The CPR is shown to the hospital (it holds the responsibility) and to admin; quality
  *   staff see the patient id only (they see no patient data, issue #3).
+ * - `POST /api/responsibility/extension` `{"patient", "until", "reason"?}`: the department holding
+ *   the window now extends it (never shortens it); answers like `GET /api/responsibility` at now.
+ *   Hospital clients with `system/EpisodeOfCare.u`, for a window their own SOR unit holds; a refusal
+ *   is a 422 naming the field (`patient`: not the holder; `until`: earlier, or over 14 days ahead).
  * - `GET /api/responsibility/report?from=&to=`: discharges in the range after which no holder can
  *   be named (no GP known), and any patient whose periods overlap. Admin and quality.
  * Every access is audited; the CPR goes into the audit record's query, never into a log line.
@@ -107,6 +113,37 @@ export function responsibilityRouter(deps: AppDeps, auditor: Auditor): Router {
     const overview = await departmentOverview(store, sor, deps.clock.now(), { includeCpr: role !== 'quality' });
     await auditor.success(res, 200, overview.patients.map((p) => `Patient/${p.patient.id}`));
     res.json(overview);
+  });
+
+  router.post('/responsibility/extension', express.raw({ type: () => true, limit: deps.config.limits.bodyBytes }), async (req, res) => {
+    const principal = principalOf(res);
+    setAuditIntent(res, { action: 'U', interaction: 'operation', resourceType: 'EpisodeOfCare', entities: [], query: undefined });
+    mayExtendResponsibility(principal);
+    assertJsonContentType(req.header('content-type'));
+    const body = parseJsonBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.config.limits.jsonMaxDepth);
+    assertNoNulCharacters(body);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('The body must be a JSON object: {"patient": "<cpr>", "until": "<ISO 8601>", "reason": "..."}', undefined, 'structure');
+    const input = body as Record<string, unknown>;
+    const unknown = Object.keys(input).filter((k) => !['patient', 'until', 'reason'].includes(k));
+    if (unknown.length > 0) throw badRequest(`Unknown field ${unknown[0] ?? ''}: the fields are patient, until and reason`, [unknown[0] ?? '']);
+    const cpr = readCpr(input.patient);
+    const until = readInstant(input.until, 'until', true) ?? deps.clock.now();
+    if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > MAX_REASON)) {
+      throw badRequest(`reason must be text of at most ${String(MAX_REASON)} characters`, ['reason']);
+    }
+    const patient = await findPatientByCpr(store, cpr);
+    if (patient === undefined || !mayRead(principal, patient)) throw notFound('The patient');
+    const now = deps.clock.now();
+    const result = await store.transaction(async (tx) => {
+      const r = await extendResponsibility(tx, { patientId: patient.id, departmentSor: principal.org.sor, until, clientId: principal.clientId, reason: input.reason as string | undefined, now });
+      if (r.outcome !== 'refused') await auditor.success(res, 200, [`Patient/${patient.id}`], tx.audit);
+      return r;
+    });
+    if (result.outcome === 'refused') {
+      throw new GatewayError('responsibility.refused', 422, [{ severity: 'error', code: 'business-rule', diagnostics: result.problem, expression: [result.expression] }]);
+    }
+    if (result.outcome === 'unchanged') res.setHeader('X-Sektorbro-Replay', 'true');
+    res.status(200).json(result.answer);
   });
 
   router.get('/responsibility/report', async (req, res) => {

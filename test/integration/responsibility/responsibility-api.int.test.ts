@@ -23,6 +23,9 @@ const EXAMPLE = { cpr: '2509479989', eoc: 'bd481c38-a921-11ed-afa1-0242ac120002'
 const HERLEV = { sor: '953741000016009', gln: '5790001348120' };
 const DEPARTMENT = '265161000016000';
 const GP_SOR = '1017421000016003';
+const DEPARTMENT_GLN = '5790000209354';
+/** The sender of MedCom's CareCommunication example (Klinik for Ældresygdomme, AUH): not the discharging department. */
+const CC_SENDER = { sor: '441211000016000', gln: '5790001987244' };
 
 const HOUR = 3_600_000;
 const DISCHARGE = '2026-03-02T09:45:30+01:00';
@@ -45,6 +48,8 @@ const R = patient('readmitted', '0404702004'); // readmitted inside the window
 const M = patient('died', '0505702005'); // died inside the window
 const A = patient('cancelled', '0606702006'); // the discharge cancelled (AN_SLHJ)
 const E = patient('no-events', '0707702007'); // known from an epikrise only
+const X = patient('cc-extended', '0808702008'); // the department's CareCommunication extended-care-responsibility
+const Y = patient('api-extended', '0909702009'); // extended with POST /api/responsibility/extension
 
 function uuid(seed: string): string {
   const h = createHash('sha256').update(seed).digest('hex');
@@ -156,6 +161,7 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
   let t: TestApp;
   const tokens: Record<string, string> = {};
   const patientIds: Record<string, string> = {};
+  let extended: request.Response | undefined;
 
   beforeAll(async () => {
     t = await startTestApp(backend, {}, fixedClock(NOW.toISOString()));
@@ -178,11 +184,11 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     ];
     for (const org of organizations) expect((await post('/fhir/Organization', { resourceType: 'Organization', ...org }, admin)).status).toBe(201);
 
-    for (const p of [D, N, R, M, A]) {
+    for (const p of [D, N, R, M, A, X, Y]) {
       await message(hn(STIN, p, { from: EXAMPLE.discharge }));
       await message(hn(SLHJ, p));
     }
-    for (const p of [D, R, M, A]) {
+    for (const p of [D, R, M, A, X, Y]) {
       const res = await post('/fhir/Bundle', udskrivningsrapport(p), tokens['demo-hospital'] ?? '');
       expect(res.status, JSON.stringify(res.body).slice(0, 600)).toBe(201);
     }
@@ -193,11 +199,16 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     await message(hn(MORS_EMER, M, { from: EXAMPLE.death, to: plus(DISCHARGE, 6), eoc: uuid('eoc|death') }));
     // The department tells the municipality it keeps responsibility (no structured end time in it).
     await message(hn('cc-v5-new-message-with-attachment.json', D, { dir: 'medcom', from: '2024-08-15T12:00:00+02:00', to: plus(DISCHARGE, 20) }));
+    // The same message from the holding department itself: it extends the window (72 h from the message).
+    const fromDepartment = (text: string): string => text.replaceAll(CC_SENDER.sor, DEPARTMENT).replaceAll(CC_SENDER.gln, DEPARTMENT_GLN);
+    await message(fromDepartment(hn('cc-v5-new-message-with-attachment.json', X, { dir: 'medcom', from: '2024-08-15T12:00:00+02:00', to: plus(DISCHARGE, 20) })));
+    // The department extends Y's window by hand, to discharge + 96 h.
+    extended = await post('/api/responsibility/extension', { patient: Y.cpr, until: cph(plus(DISCHARGE, 96)), reason: 'afventer svar på blodprøver' }, tokens['demo-hospital'] ?? '').set('Content-Type', 'application/json');
     // The discharge withdrawn.
     await message(hn(SLHJ, A, { edit: cancelDischarge }));
     expect((await post('/fhir/Bundle', epikriseBundle({ cpr: E.cpr, letterId: 'responsibility-no-events' }), tokens['demo-hospital'] ?? '')).status).toBe(201);
 
-    for (const p of [D, N, Q, R, M, A, E]) {
+    for (const p of [D, N, Q, R, M, A, E, X, Y]) {
       const found = await request(t.app).get(`/fhir/Patient?identifier=urn:oid:1.2.208.176.1.2|${p.cpr}`).set('Authorization', `Bearer ${admin}`);
       const id = (found.body as { entry?: { resource: { id: string } }[] }).entry?.[0]?.resource.id;
       expect(id, p.tag).toBeDefined();
@@ -231,14 +242,62 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     expect(a.basis.some((b) => b.kind === 'source' && b.type === 'udskrivningsrapport' && b.id.startsWith('DocumentReference/'))).toBe(true);
   });
 
-  it('when a CareCommunication about extended responsibility came, then the basis shows it and the window is not extended', async () => {
+  it('when another unit sends a CareCommunication about extended responsibility, then the basis shows it and the window is not extended', async () => {
     const a = await answer(D);
-    const cc = a.basis.find((b) => b.kind === 'source' && b.type === 'extended-care-responsibility');
-    expect(cc?.id).toMatch(/^Communication\//);
-    expect(cc?.note).toContain('no structured end time');
+    const cc = a.basis.find((b) => b.kind === 'event' && b.type === 'extended');
+    expect(cc?.note).toBe(`extension by ${CC_SENDER.sor}, which does not hold the window (${DEPARTMENT}): ignored`);
     expect(a.until).toBe(WINDOW_END);
-    // The GP's period after the window does not rest on it.
-    expect((await answer(D, plus(DISCHARGE, 73))).basis.some((b) => b.type === 'extended-care-responsibility')).toBe(false);
+  });
+
+  it('when the holding department sends a CareCommunication extended-care-responsibility, then the window runs 72 h from the message, inferred', async () => {
+    const a = await answer(X);
+    expect(a.holder.kind).toBe('hospital-department');
+    expect(a.until).toBe(cph(plus(DISCHARGE, 92)));
+    expect(a.inferred).toBe(true);
+    expect(basisIds(a)).toContain('care-communication-extension');
+    expect(a.basis.find((b) => b.id === 'care-communication-extension')?.note).toMatch(/^Communication\/\S+: a CareCommunication extended-care-responsibility carries no end time/);
+    expect((await answer(X, new Date(plus(DISCHARGE, 92).getTime() - 1))).holder.kind).toBe('hospital-department');
+    expect((await answer(X, plus(DISCHARGE, 92))).holder.kind).toBe('general-practitioner');
+  });
+
+  it('when the holding department extends explicitly, then the answer and the EpisodeOfCare end then, with a Provenance naming the department', async () => {
+    expect(extended?.status, JSON.stringify(extended?.body).slice(0, 400)).toBe(200);
+    expect(extended?.body).toMatchObject({ holder: { kind: 'hospital-department', organization: { sor: DEPARTMENT } }, until: cph(plus(DISCHARGE, 96)) });
+    expect((await answer(Y)).until).toBe(cph(plus(DISCHARGE, 96)));
+    const episodes = await request(t.app).get(`/fhir/EpisodeOfCare?patient=Patient/${patientIds[Y.tag] ?? ''}&status=active`).set('Authorization', `Bearer ${tokens['demo-municipality'] ?? ''}`);
+    const episode = (episodes.body as { entry?: { resource: fhir4.EpisodeOfCare }[] }).entry?.[0]?.resource;
+    expect(episode?.period?.end).toBe(cph(plus(DISCHARGE, 96)));
+    const provenances = await request(t.app).get(`/fhir/Provenance?target=EpisodeOfCare/${episode?.id ?? ''}`).set('Authorization', `Bearer ${tokens['demo-admin'] ?? ''}`);
+    const latest = ((provenances.body as { entry?: { resource: fhir4.Provenance }[] }).entry ?? []).map((e) => e.resource).find((p) => p.reason?.[0]?.text?.includes('extended'));
+    expect(latest?.entity?.[0]?.what.identifier?.value).toMatch(/^urn:uuid:/);
+    expect(latest?.agent.map((x) => x.who.identifier?.value)).toContain(DEPARTMENT);
+    // Derived from the rules: a hand edit would be undone, so it is refused even to admin.
+    const put = await request(t.app).put(`/fhir/EpisodeOfCare/${episode?.id ?? ''}`).set('Authorization', `Bearer ${tokens['demo-admin'] ?? ''}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(episode));
+    expect(put.status).toBe(409);
+    expect((put.body as Outcome).issue[0]?.expression).toEqual(['EpisodeOfCare.meta.tag']);
+  });
+
+  it('when an extension is repeated, shortened, too long, by the wrong holder or malformed, then it is answered without changing anything', async () => {
+    const extend = (body: unknown, client = 'demo-hospital') =>
+      request(t.app).post('/api/responsibility/extension').set('Authorization', `Bearer ${tokens[client] ?? ''}`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    const refusedAt = async (body: unknown, status: number, expression: string[] | undefined, client?: string) => {
+      const res = await extend(body, client);
+      expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(status);
+      expect((res.body as Outcome).resourceType).toBe('OperationOutcome');
+      expect((res.body as Outcome).issue[0]?.expression).toEqual(expression);
+    };
+    const again = await extend({ patient: Y.cpr, until: cph(plus(DISCHARGE, 96)) });
+    expect(again.status).toBe(200);
+    expect(again.headers['x-sektorbro-replay']).toBe('true');
+    await refusedAt({ patient: Y.cpr, until: cph(plus(DISCHARGE, 80)) }, 422, ['until']);
+    await refusedAt({ patient: Y.cpr, until: cph(plus(NOW.toISOString(), 15 * 24)) }, 422, ['until']);
+    await refusedAt({ patient: N.cpr, until: cph(plus(DISCHARGE, 96)) }, 422, ['patient']); // the GP holds it
+    await refusedAt({ patient: Y.cpr }, 400, ['until']);
+    await refusedAt({ patient: Y.cpr, until: '2026-03-06T10:00:00' }, 400, ['until']);
+    await refusedAt({ patient: Y.cpr, until: cph(plus(DISCHARGE, 97)), by: 'x' }, 400, ['by']);
+    await refusedAt({ patient: Y.cpr, until: cph(plus(DISCHARGE, 97)) }, 403, undefined, 'demo-municipality');
+    await refusedAt({ patient: Q.cpr, until: cph(plus(DISCHARGE, 97)) }, 422, ['patient']);
+    expect((await answer(Y)).until).toBe(cph(plus(DISCHARGE, 96)));
   });
 
   it('when asked at exactly the end of the window, then the GP named on the udskrivningsrapport holds it', async () => {
@@ -339,7 +398,9 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     const overview = res.body as Overview;
     expect(overview.department).toEqual({ sor: DEPARTMENT, name: 'Hjerteafdelingen, Herlev og Gentofte Hospital' });
     expect(overview.at).toBe(cph(NOW));
-    expect(overview.patients.map((p) => p.patient.id)).toEqual([patientIds[D.tag]]);
+    // Fewest hours left first: D's plain window, X's extended by the CareCommunication, Y's by hand.
+    expect(overview.patients.map((p) => p.patient.id)).toEqual([patientIds[D.tag], patientIds[X.tag], patientIds[Y.tag]]);
+    expect(overview.patients.map((p) => p.hoursLeft)).toEqual([48, 68, 72]);
     expect(overview.patients[0]).toMatchObject({
       patient: { cpr: D.cpr },
       until: WINDOW_END,
@@ -359,7 +420,7 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     expect(admin.patients[0]?.patient.cpr).toBe(D.cpr);
     const quality = await overview('demo-quality');
     expect(quality.status).toBe(200);
-    expect((quality.body as Overview).patients.map((p) => p.patient)).toEqual([{ id: patientIds[D.tag] }]);
+    expect((quality.body as Overview).patients.map((p) => p.patient)).toEqual([D, X, Y].map((p) => ({ id: patientIds[p.tag] })));
   });
 
   it('when the gap and overlap report is read, then the discharges with no GP known are listed and no periods overlap', async () => {
@@ -368,7 +429,7 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     expect(res.status, JSON.stringify(res.body).slice(0, 400)).toBe(200);
     const report = res.body as Report;
     expect(report.conflicts).toEqual([]);
-    expect(report.patientsChecked).toBe(6); // D, N, Q, R, M, A were discharged in the range
+    expect(report.patientsChecked).toBe(8); // D, N, Q, R, M, A, X, Y were discharged in the range
     expect(report.unresolved.map((u) => u.patient.id).sort()).toEqual([patientIds[N.tag], patientIds[Q.tag]].sort());
     expect(report.unresolved[0]).toMatchObject({ discharge: { at: cph(new Date(DISCHARGE)), department: { sor: DEPARTMENT } }, generalPractitionerFrom: cph(new Date(DISCHARGE)) });
     expect(report.unresolved.every((u) => u.patient.cpr === undefined)).toBe(true);

@@ -48,7 +48,7 @@ const forge = (claims: Record<string, unknown>, opts: { aud?: string; iss?: stri
 describe('issueAccessToken', () => {
   it('when a client asks for no scope, then it gets a token for all it is allowed', async () => {
     const res = await issueAccessToken(hospital, undefined, issueDeps);
-    expect(res).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/*.rs system/Bundle.c system/Subscription.cud' });
+    expect(res).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'system/*.rs system/Bundle.c system/Subscription.cud system/EpisodeOfCare.u' });
     expect(decodeProtectedHeader(res.access_token)).toEqual({ alg: 'HS256', typ: 'at+jwt' });
     const claims = decodeJwt(res.access_token);
     expect(claims).toMatchObject({
@@ -56,7 +56,7 @@ describe('issueAccessToken', () => {
       aud: ISSUER,
       sub: 'demo-hospital',
       client_id: 'demo-hospital',
-      scope: 'system/*.rs system/Bundle.c system/Subscription.cud',
+      scope: 'system/*.rs system/Bundle.c system/Subscription.cud system/EpisodeOfCare.u',
       role: 'hospital',
       org: '265161000016000',
       iat: Date.parse('2026-03-02T10:00:00Z') / 1000,

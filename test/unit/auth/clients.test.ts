@@ -36,7 +36,7 @@ describe('loadClients: a valid clients file', () => {
   it('when a client has a secret and a JWK set, then both are kept and role defaults fill allowedScopes', () => {
     const registry = registryFrom({ clients: [client({ jwks: { keys: [rsa.publicJwk, ec.publicJwk] } })] });
     const c = registry.get('herlev-ehr');
-    expect(c).toMatchObject({ id: 'herlev-ehr', role: 'hospital', demo: false, secretHash, allowedScopes: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud'] });
+    expect(c).toMatchObject({ id: 'herlev-ehr', role: 'hospital', demo: false, secretHash, allowedScopes: ['system/*.rs', 'system/Bundle.c', 'system/Subscription.cud', 'system/EpisodeOfCare.u'] });
     expect(c?.org).toEqual({ sor: '265161000016000', name: 'Hjerteafdelingen', gln: '5790000209354' });
     expect(c?.jwks?.keys.map((k) => k.kid)).toEqual(['rsa-1', 'ec-1']);
     expect(registry.list()).toHaveLength(1);

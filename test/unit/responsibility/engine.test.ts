@@ -304,6 +304,19 @@ describe('extension', () => {
     expect(answerAt(events, '2024-03-08T12:00:00+01:00')).toMatchObject({ holder: MED_HOLDER, until: '2024-03-09T10:00:00.000+01:00' });
   });
 
+  it('when the extension names the holding department, then it applies; when it names another unit, then it is ignored', () => {
+    const byHolder = { ...extended('2024-03-06T09:00:00+01:00', '2024-03-08T10:00:00+01:00'), department: MED.sor };
+    expect(answerAt([...STAY, byHolder], '2024-03-07T12:00:00+01:00').until).toBe('2024-03-08T10:00:00.000+01:00');
+    const byOther = { ...extended('2024-03-06T09:00:00+01:00', '2024-03-08T10:00:00+01:00'), department: { sor: GERI.sor } };
+    const a = answerAt([...STAY, byOther], '2024-03-06T12:00:00+01:00');
+    expect(a.until).toBe('2024-03-07T10:00:00.000+01:00');
+    expect(noteOf(a, 'x1')).toBe(`extension by ${GERI.sor}, which does not hold the window (${MED.sor}): ignored`);
+  });
+
+  it('when the extension has a department that is not a SOR code or unit, then the input is refused with its path', () => {
+    expect(() => parseEvents([...STAY, { ...extended('2024-03-06T09:00:00+01:00', '2024-03-08T10:00:00+01:00'), department: 42 }])).toThrow('events[2].department');
+  });
+
   it('when an extension comes before any discharge, then it is ignored', () => {
     const a = answerAt([extended('2024-03-01T09:00:00+01:00', '2024-03-09T10:00:00+01:00'), ...STAY], '2024-03-02T00:00:00+01:00');
     expect(a.holder).toEqual(NONE_HOLDER);

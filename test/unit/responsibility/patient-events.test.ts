@@ -55,6 +55,12 @@ function fact(type: string, event: string, key: string, at: string | undefined, 
   };
 }
 
+/** An extension as ingest or `POST /api/responsibility/extension` records it. */
+function extension(key: string, at: string, payload: Record<string, unknown>, departmentSor = MED_SOR): DomainEventRecord {
+  seq += 1;
+  return { id: `extension:${key}`, type: 'responsibility-extension', occurredAt: new Date(at), patientId: 'patient-1', stayKey: 'responsibility-extension', departmentSor, episodeOfCareId: undefined, headerId: key, payload };
+}
+
 const stin = (at = ADMITTED, o: FactOptions = {}): DomainEventRecord => fact('admission', 'STIN', 'h-stin', at, o);
 const slhj = (at = DISCHARGED, o: FactOptions = {}): DomainEventRecord => fact('discharge', 'SLHJ', 'h-slhj', at, o);
 
@@ -68,7 +74,7 @@ const report = (o: Partial<MunicipalCareDocument> = {}): MunicipalCareDocument =
 });
 
 function facts(records: DomainEventRecord[], o: Partial<PatientFacts> = {}): PatientFacts {
-  return { records, departments: new Map([[MED_SOR, MED]]), documents: [], extendedCare: [], ...o };
+  return { records, departments: new Map([[MED_SOR, MED]]), documents: [], careCommunicationExtension: DEFAULT_RESPONSIBILITY_RULES.careCommunicationExtension, ...o };
 }
 
 /** Maps, runs the engine and answers at `at`, as the service does. */
@@ -252,14 +258,42 @@ describe('cancellations and corrections', () => {
 });
 
 describe('what the engine does not see', () => {
-  it('when a CareCommunication about extended responsibility is stored, then it is in the basis but extends nothing', () => {
-    const cc = { reference: 'Communication/cc-1', at: new Date('2026-03-04T12:00:00+01:00') };
-    const f = facts([stin(), slhj()], { documents: [report()], extendedCare: [cc] });
-    expect(toResponsibilityEvents(f).events.map((e) => e.type)).toEqual(['admitted', 'discharged']);
+  it('when the holding department sends a CareCommunication extended-care-responsibility, then the window runs 72 h from it and the answer says the end is inferred', () => {
+    // Discharged 2 March 09:45:30 (+01:00), window to 5 March 09:45:30; the message on 4 March 12:00 moves it to 7 March 12:00.
+    const f = facts([stin(), slhj(), extension('h-cc', '2026-03-04T12:00:00+01:00', { source: 'care-communication', communication: 'Communication/cc-1' })], { documents: [report()] });
+    expect(toResponsibilityEvents(f).events.map((e) => e.type)).toEqual(['admitted', 'discharged', 'extended']);
+    const a = ask(f, '2026-03-06T13:00:00+01:00');
+    expect(a.holder.kind).toBe('hospital-department');
+    expect(a.until).toBe('2026-03-07T12:00:00.000+01:00');
+    expect(a.inferred).toBe(true);
+    expect(ids(a)).toContain('rule:care-communication-extension');
+    expect(notes(a)).toContain('Communication/cc-1');
+    expect(ask(f, '2026-03-07T12:00:00+01:00').holder.kind).toBe('general-practitioner');
+  });
+
+  it('when another unit sends the CareCommunication, then the window is not extended', () => {
+    const f = facts([stin(), slhj(), extension('h-cc', '2026-03-04T12:00:00+01:00', { source: 'care-communication', communication: 'Communication/cc-1' }, '330461000016004')], {
+      documents: [report()],
+    });
     const a = ask(f, '2026-03-04T13:00:00+01:00');
     expect(a.until).toBe('2026-03-05T09:45:30.000+01:00');
-    expect(ids(a)).toContain('source:Communication/cc-1');
-    expect(notes(a)).toContain('no structured end time');
+    expect(notes(a)).toContain('which does not hold the window');
+  });
+
+  it('when the department extends explicitly, then the window ends at the time it gave, with no configured length in the basis', () => {
+    const f = facts([stin(), slhj(), extension('x-1', '2026-03-04T12:00:00+01:00', { source: 'api', until: '2026-03-06T08:00:00.000Z', clientId: 'herlev' })], { documents: [report()] });
+    const a = ask(f, '2026-03-05T10:00:00+01:00');
+    expect(a.until).toBe('2026-03-06T09:00:00.000+01:00');
+    expect(ids(a)).not.toContain('rule:care-communication-extension');
+    expect(notes(a)).toContain('extends the window from');
+    expect(ask(f, '2026-03-06T09:00:00+01:00').holder.kind).toBe('general-practitioner');
+  });
+
+  it('when a stored extension is unreadable, then it is reported and extends nothing', () => {
+    const bad = extension('x-2', '2026-03-04T12:00:00+01:00', { source: 'api', until: 42 });
+    const mapped = toResponsibilityEvents(facts([stin(), slhj(), bad], { documents: [report()] }));
+    expect(mapped.events.map((e) => e.type)).toEqual(['admitted', 'discharged']);
+    expect(mapped.notes.map((n) => n.entry.note).join(' ')).toContain('an unreadable stored extension');
   });
 
   it('when a stored payload is not a stay fact, then it is reported and skipped', () => {
