@@ -1,5 +1,6 @@
 import type { InternalTypeSchema } from '@medplum/core';
 import type { Issue } from '../shared/index.ts';
+import { parseFhirDateRange } from '../shared/time.ts';
 import { childExpression } from './expression.ts';
 
 type DateType = 'date' | 'dateTime' | 'instant';
@@ -67,6 +68,9 @@ function walkObject(index: DateFieldIndex, obj: Readonly<Record<string, unknown>
   if (fields === undefined) {
     return;
   }
+  if (type === 'Period') {
+    checkPeriodOrder(obj, path, issues);
+  }
   for (const key of Object.keys(obj)) {
     const target = fields.get(key);
     if (target === undefined) {
@@ -99,6 +103,22 @@ function visit(index: DateFieldIndex, value: unknown, target: FieldTarget, path:
     walkObject(index, obj, target.type, path, issues);
   } else if (typeof obj.resourceType === 'string') {
     walkObject(index, obj, obj.resourceType, path, issues);
+  }
+}
+
+/**
+ * per-1: "If present, start SHALL have a lower value than end". Compared as the ranges the values stand for
+ * (`2026-03` ends with March), so only a start after every instant the end can mean is a fault.
+ */
+function checkPeriodOrder(period: Readonly<Record<string, unknown>>, path: string, issues: Issue[]): void {
+  const { start, end } = period;
+  if (typeof start !== 'string' || typeof end !== 'string') {
+    return;
+  }
+  const from = parseFhirDateRange(start);
+  const to = parseFhirDateRange(end);
+  if (from !== undefined && to !== undefined && from.low.getTime() > to.high.getTime()) {
+    issues.push({ severity: 'error', code: 'invariant', diagnostics: 'per-1: the period ends before it starts (start is after end)', expression: [path] });
   }
 }
 

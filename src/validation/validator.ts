@@ -3,6 +3,7 @@ import { checkBaseDefinitions, baseConstraintsOf, isBaseType, loadBaseDefinition
 import { checkBundleReferences } from './bundle-references.ts';
 import { buildDateFieldIndex, checkCalendarDates } from './calendar-dates.ts';
 import type { DateFieldIndex } from './calendar-dates.ts';
+import { checkEmptyValues } from './empty-values.ts';
 import { isWithin, toTokens } from './expression.ts';
 import { loadProfileRegistry } from './profile-registry.ts';
 import type { ProfileRegistry } from './profile-registry.ts';
@@ -120,7 +121,7 @@ function validate(loaded: Loaded, input: unknown, opts?: ValidateOptions): Issue
   const issues = [
     ...structural.map((s: LocatedIssue) => s.issue),
     ...profiled.selection,
-    ...deduplicate([...base, ...profiled.issues, ...references, ...checkCalendarDates(dateFields, resource, resourceType)]).filter(isNew),
+    ...deduplicate([...base, ...profiled.issues, ...references, ...checkCalendarDates(dateFields, resource, resourceType), ...checkEmptyValues(resource, resourceType)]).filter(isNew),
   ];
   return capped(issues);
 }

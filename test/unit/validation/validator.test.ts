@@ -278,3 +278,27 @@ describe('validator.validate: volume', () => {
     expect(issues.at(-1)).toEqual({ severity: 'warning', code: 'too-long', diagnostics: '10 further issues omitted' });
   });
 });
+
+describe('validator.validate: empty values and period order (found by the seeded variants of issue #9)', () => {
+  it('when an array is empty, then a structure error points at it', () => {
+    const issues = validator.validate({ resourceType: 'Patient', name: [{ family: 'Elmer', given: [] }], telecom: [] });
+    expect(issues.filter((i) => i.code === 'structure').map((i) => i.expression?.[0]).sort()).toEqual(['Patient.name[0].given', 'Patient.telecom']);
+  });
+
+  it('when an array holds an empty object, then an ele-1 error points at the item', () => {
+    const issues = validator.validate({ resourceType: 'Patient', telecom: [{}] });
+    expect(issues).toContainEqual({ severity: 'error', code: 'structure', diagnostics: 'ele-1: an empty object; an element must have a value or children', expression: ['Patient.telecom[0]'] });
+  });
+
+  it('when a period ends before it starts, then per-1 points at the period', () => {
+    const e = { ...encounter(), status: 'finished', period: { start: '2026-03-02T10:00:00+01:00', end: '2026-03-01T10:00:00+01:00' } };
+    expect(validator.validate(e)).toEqual([
+      { severity: 'error', code: 'invariant', diagnostics: 'per-1: the period ends before it starts (start is after end)', expression: ['Encounter.period'] },
+    ]);
+  });
+
+  it('when a period ends at a coarser precision that still covers the start, then it is valid', () => {
+    expect(validator.validate({ ...encounter(), status: 'finished', period: { start: '2026-03-31T10:00:00+02:00', end: '2026-03' } })).toEqual([]);
+    expect(validator.validate({ ...encounter(), status: 'finished', period: { start: '2026-03-01T10:00:00+01:00', end: '2026-03-01T10:00:00+01:00' } })).toEqual([]);
+  });
+});
