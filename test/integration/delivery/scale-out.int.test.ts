@@ -86,7 +86,13 @@ describe.runIf(postgres && redis)('delivery on the production setup: PostgreSQL,
     const counts = await store.deliveries.counts();
     expect(counts).toMatchObject({ delivered: 30 });
     expect(counts['dead-letter'] ?? 0).toBe(0);
-    // Exactly once in effect: every Bundle was accepted once; the extra arrivals are the four scripted failures.
-    expect(accepted.length).toBe(30 + 4);
+    // Exactly once in effect: nothing arrives but the 30 Bundles, under their own ids (a PUT again is the same
+    // document); the four scripted failures arrive too. On a busy machine a slow answer may be retried as well,
+    // so only the least number of arrivals is fixed.
+    const ids = new Set((await Promise.all(stored.map((s) => bundleIdOf(s.documentReferenceId)))));
+    const arrived = accepted.map((r) => r.path.replace('/fhir/Bundle/', ''));
+    expect(arrived.filter((id) => !ids.has(id))).toEqual([]);
+    expect(new Set(arrived).size).toBe(30);
+    expect(accepted.length).toBeGreaterThanOrEqual(30 + 4);
   });
 });
