@@ -3,6 +3,7 @@
  * measured by, what a row's deadline and measurement are, which state it is in at a moment, and
  * which expectation a document or a discharge belongs to. No store access here.
  */
+import { deterministicId } from '../shared/index.ts';
 import { formatCopenhagen, localDateOf } from '../shared/time.ts';
 import type {
   ExclusionReason,
@@ -350,3 +351,56 @@ export const dischargeCsvRow = (view: Record<string, unknown>): CsvValue[] =>
     const v = view[c];
     return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
   });
+
+/** Where a discharge is known from: the facts a new expectation starts with. */
+export interface KnownDischarge {
+  dischargeKey: string;
+  source: TimelinessExpectation['source'];
+  stayKey: string | undefined;
+  episodeOfCareId: string | undefined;
+  hospitalSor: string;
+  departmentSor: string | undefined;
+  at: Date | undefined;
+}
+
+/**
+ * A new, pending row for one document type after one discharge, with the configured rule and
+ * calendar and nothing sent yet. Its id is deterministic in (discharge, document type), so a
+ * replayed message or a second import finds the row it made before.
+ */
+export function newExpectation(type: TimelinessDocumentType, patientId: string, d: KnownDischarge, settings: TimelinessSettings, now: Date): TimelinessExpectation {
+  return {
+    id: deterministicId(`timeliness|${d.dischargeKey}|${type}`),
+    documentType: type,
+    source: d.source,
+    dischargeKey: d.dischargeKey,
+    patientId,
+    stayKey: d.stayKey,
+    episodeOfCareId: d.episodeOfCareId,
+    hospitalSor: d.hospitalSor,
+    departmentSor: d.departmentSor,
+    dischargedAt: d.at,
+    dueAt: undefined,
+    rule: ruleFor(type, settings),
+    calendar: calendarRef(settings),
+    clock: settings.clock,
+    state: 'pending',
+    exclusionReason: undefined,
+    exclusionSource: undefined,
+    expectedRecipients: [],
+    documentKey: undefined,
+    documentReferenceId: undefined,
+    documentReferenceIds: [],
+    receivedAt: undefined,
+    sentAt: undefined,
+    deliveredAt: undefined,
+    workingDaysElapsed: undefined,
+    withinThree: undefined,
+    deliveredWorkingDaysElapsed: undefined,
+    deliveredWithinThree: undefined,
+    alertedAt: undefined,
+    alertAttempts: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}

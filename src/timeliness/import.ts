@@ -17,7 +17,7 @@ import { normaliseEpisodeOfCareId } from '../medcom/index.ts';
 import { createLogger, deterministicId, SYSTEM, systemClock, type Clock } from '../shared/index.ts';
 import { openStore, type ExclusionReason, type Store, type TimelinessDocumentType, type TimelinessExpectation } from '../store/index.ts';
 import { parseInstant } from './deadline.ts';
-import { EXCLUSION_REASONS, TRACKED_DOCUMENT_TYPES, atRiskMsOf, calendarRef, isTrackedDocumentType, remeasure, ruleFor, type TimelinessSettings } from './expectation.ts';
+import { EXCLUSION_REASONS, TRACKED_DOCUMENT_TYPES, atRiskMsOf, isTrackedDocumentType, newExpectation, remeasure, type TimelinessSettings } from './expectation.ts';
 
 /** The columns an export may have, by their header names (case-insensitive). */
 export const IMPORT_COLUMNS = [
@@ -287,40 +287,14 @@ export function importedExpectation(v: ImportValues, settings: TimelinessSetting
   // The discharge's identity; the document type completes the row's (as the tracker's ids do).
   const identity = [v.hospitalSor, v.departmentSor ?? '', v.patientId ?? '', v.episodeOfCareId ?? '', v.dischargedAt.toISOString()].join('|');
   const dischargeKey = `import:${deterministicId(`timeliness-import|${identity}`)}`;
+  const facts = { dischargeKey, source: 'import' as const, stayKey: undefined, episodeOfCareId: v.episodeOfCareId, hospitalSor: v.hospitalSor, departmentSor: v.departmentSor, at: v.dischargedAt };
   const row: TimelinessExpectation = {
-    id: deterministicId(`timeliness|${dischargeKey}|${v.documentType}`),
-    documentType: v.documentType,
-    source: 'import',
-    dischargeKey,
-    patientId: v.patientId ?? IMPORT_UNKNOWN_PATIENT,
-    stayKey: undefined,
-    episodeOfCareId: v.episodeOfCareId,
-    hospitalSor: v.hospitalSor,
-    departmentSor: v.departmentSor,
-    dischargedAt: v.dischargedAt,
-    dueAt: undefined,
-    rule: ruleFor(v.documentType, settings),
-    calendar: calendarRef(settings),
-    clock: settings.clock,
-    state: 'pending',
+    ...newExpectation(v.documentType, v.patientId ?? IMPORT_UNKNOWN_PATIENT, facts, settings, now),
     exclusionReason: v.excludedReason,
     exclusionSource: v.excludedReason === undefined ? undefined : IMPORT_EXCLUSION_SOURCE,
-    expectedRecipients: [],
-    documentKey: undefined,
-    documentReferenceId: undefined,
-    documentReferenceIds: [],
-    receivedAt: undefined,
     // A delivery implies a dispatch (as for the tracker's own rows).
     sentAt: v.sentAt ?? v.deliveredAt,
     deliveredAt: v.deliveredAt,
-    workingDaysElapsed: undefined,
-    withinThree: undefined,
-    deliveredWorkingDaysElapsed: undefined,
-    deliveredWithinThree: undefined,
-    alertedAt: undefined,
-    alertAttempts: 0,
-    createdAt: now,
-    updatedAt: now,
   };
   return quietHistory(remeasure(row, now, atRiskMsOf(settings)), now);
 }

@@ -13,17 +13,17 @@
  *   show a plan made or sent after the patient went home as late.
  */
 import { normaliseEpisodeOfCareId } from '../medcom/index.ts';
-import { deterministicId, systemClock } from '../shared/index.ts';
+import { systemClock } from '../shared/index.ts';
 import type { DomainEventRecord, ExclusionReason, StoreTx, TimelinessDocumentType, TimelinessExpectation } from '../store/index.ts';
 import {
   DEFAULT_TIMELINESS_SETTINGS,
   adoptable,
   atRiskMsOf,
-  calendarRef,
   isTrackedDocumentType,
   matchDocument,
+  newExpectation,
   remeasure,
-  ruleFor,
+  type KnownDischarge,
   type TimelinessSettings,
 } from './expectation.ts';
 
@@ -90,8 +90,6 @@ export function observeFirstSent(observer: FirstSentObserver): () => void {
   return () => { firstSentObservers.delete(observer); };
 }
 
-const expectationId = (dischargeKey: string, type: TimelinessDocumentType): string => deterministicId(`timeliness|${dischargeKey}|${type}`);
-
 const dischargeKeyOf = (e: DomainEventRecord): string => `${e.stayKey}|${stringField(e.payload, 'key') ?? e.headerId}`;
 
 const stringField = (payload: Record<string, unknown>, key: string): string | undefined => {
@@ -104,53 +102,6 @@ const isInpatient = (e: DomainEventRecord): boolean => {
   const cls = stringField(e.payload, 'class');
   return cls === undefined || cls === 'IMP';
 };
-
-interface Discharge {
-  dischargeKey: string;
-  source: TimelinessExpectation['source'];
-  stayKey: string | undefined;
-  episodeOfCareId: string | undefined;
-  hospitalSor: string;
-  departmentSor: string | undefined;
-  at: Date | undefined;
-}
-
-function newExpectation(type: TimelinessDocumentType, patientId: string, d: Discharge, settings: TimelinessSettings, now: Date): TimelinessExpectation {
-  return {
-    id: expectationId(d.dischargeKey, type),
-    documentType: type,
-    source: d.source,
-    dischargeKey: d.dischargeKey,
-    patientId,
-    stayKey: d.stayKey,
-    episodeOfCareId: d.episodeOfCareId,
-    hospitalSor: d.hospitalSor,
-    departmentSor: d.departmentSor,
-    dischargedAt: d.at,
-    dueAt: undefined,
-    rule: ruleFor(type, settings),
-    calendar: calendarRef(settings),
-    clock: settings.clock,
-    state: 'pending',
-    exclusionReason: undefined,
-    exclusionSource: undefined,
-    expectedRecipients: [],
-    documentKey: undefined,
-    documentReferenceId: undefined,
-    documentReferenceIds: [],
-    receivedAt: undefined,
-    sentAt: undefined,
-    deliveredAt: undefined,
-    workingDaysElapsed: undefined,
-    withinThree: undefined,
-    deliveredWorkingDaysElapsed: undefined,
-    deliveredWithinThree: undefined,
-    alertedAt: undefined,
-    alertAttempts: 0,
-    createdAt: now,
-    updatedAt: now,
-  };
-}
 
 /** Creates a row, or (when one with its id or discharge already exists) returns that one. */
 async function insertOrGet(tx: StoreTx, e: TimelinessExpectation): Promise<TimelinessExpectation | undefined> {
@@ -202,7 +153,7 @@ export async function onDomainEvents(
   }
 }
 
-async function dischargeOf(tx: StoreTx, e: DomainEventRecord, ctx: TrackerContext): Promise<Discharge> {
+async function dischargeOf(tx: StoreTx, e: DomainEventRecord, ctx: TrackerContext): Promise<KnownDischarge> {
   // The sender is the hospital; the message row is written after the events, so the writer passes it.
   const senderSor = ctx.senderSor ?? (await tx.messages.findByHeader(e.headerId))?.senderSor ?? e.departmentSor ?? 'unknown';
   return {
@@ -237,7 +188,7 @@ async function onDischarge(tx: StoreTx, e: DomainEventRecord, settings: Timeline
 }
 
 /** The discharge's time, department and episode from the notification; the deadline follows on remeasure. */
-const retimed = (r: TimelinessExpectation, d: Discharge): TimelinessExpectation => ({
+const retimed = (r: TimelinessExpectation, d: KnownDischarge): TimelinessExpectation => ({
   ...r,
   dischargedAt: d.at ?? r.dischargedAt,
   departmentSor: d.departmentSor ?? r.departmentSor,
@@ -357,8 +308,8 @@ function dischargeForDocument(
   rows: readonly TimelinessExpectation[],
   facts: Parameters<typeof matchDocument>[1],
   doc: StoredDocumentFacts,
-): Discharge | undefined {
-  const fromDocument = (at: Date | undefined): Discharge => ({
+): KnownDischarge | undefined {
+  const fromDocument = (at: Date | undefined): KnownDischarge => ({
     dischargeKey: `document:${facts.documentKey}`,
     source: 'document',
     stayKey: facts.episodeOfCareId === undefined ? undefined : `eoc:${facts.episodeOfCareId}`,
