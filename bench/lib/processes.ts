@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -68,15 +68,7 @@ export function dropLogs(): void {
   logDir = undefined;
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => { resolve(port); });
-    });
-    s.once('error', reject);
-  });
+export { freePort } from '../../test/helpers/net.ts';
 
 /** A Redis database of its own for one benchmark, emptied first (stale BullMQ jobs would name deliveries of a dropped database). */
 export async function freshRedis(db: number): Promise<string> {

@@ -12,20 +12,11 @@ import { epikriseBundle, GP_SOR } from '../../helpers/documents.ts';
 import { startReceiver, waitFor, type TestReceiver } from '../../helpers/receiver.ts';
 import { redisAvailable, TEST_REDIS_URL } from '../../helpers/redis.ts';
 import { backends, TEST_DATABASE_URL } from '../../helpers/store.ts';
+import { freePort } from '../../helpers/net.ts';
 
 const BIN = new URL('../../../bin/sektorbro.js', import.meta.url).pathname;
 const postgres = (await backends()).find((b) => b.name === 'postgres');
 const redis = await redisAvailable();
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => { resolve(port); });
-    });
-    s.once('error', reject);
-  });
 
 const ENDPOINT = (url: string) => ({
   resourceType: 'Endpoint', id: 'ep-gp', status: 'active',

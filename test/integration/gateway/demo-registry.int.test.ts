@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -11,18 +10,9 @@ import { createLogger } from '../../../src/shared/index.ts';
 import { epikriseBundle } from '../../helpers/documents.ts';
 import { readExampleJson } from '../../helpers/examples.ts';
 import { waitFor } from '../../helpers/receiver.ts';
+import { freePort } from '../../helpers/net.ts';
 
 const FHIR_JSON = 'application/fhir+json';
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => { resolve(port); });
-    });
-    s.once('error', reject);
-  });
-
 interface Timeline { deliveries: { status: string; recipient: { sor: string } | null }[] }
 
 /** `npm start` as a newcomer meets it: the embedded default with demo clients, and nothing else running. */

@@ -1,6 +1,5 @@
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,19 +7,10 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_DATABASE_URL } from '../../helpers/store.ts';
 import { redisAvailable, TEST_REDIS_URL } from '../../helpers/redis.ts';
+import { freePort } from '../../helpers/net.ts';
 
 const BIN = new URL('../../../bin/sektorbro.js', import.meta.url).pathname;
 const run = promisify(execFile);
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => { resolve(port); });
-    });
-    s.once('error', reject);
-  });
 
 interface Running {
   base: string;
