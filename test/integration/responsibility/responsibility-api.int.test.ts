@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_RESPONSIBILITY_RULES, departmentOverview } from '../../../src/responsibility/index.ts';
 import { fixedClock } from '../../../src/shared/index.ts';
 import { formatCopenhagen } from '../../../src/shared/time.ts';
 import { FHIR_JSON, startTestApp, type TestApp } from '../../helpers/app.ts';
@@ -162,6 +163,8 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
   const tokens: Record<string, string> = {};
   const patientIds: Record<string, string> = {};
   let extended: request.Response | undefined;
+  /** Outbox entries the explicit extension added: the holder stays, its end moves, subscribers must hear of it. */
+  let extensionOutboxEntries = 0;
 
   beforeAll(async () => {
     t = await startTestApp(backend, {}, fixedClock(NOW.toISOString()));
@@ -203,7 +206,9 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     const fromDepartment = (text: string): string => text.replaceAll(CC_SENDER.sor, DEPARTMENT).replaceAll(CC_SENDER.gln, DEPARTMENT_GLN);
     await message(fromDepartment(hn('cc-v5-new-message-with-attachment.json', X, { dir: 'medcom', from: '2024-08-15T12:00:00+02:00', to: plus(DISCHARGE, 20) })));
     // The department extends Y's window by hand, to discharge + 96 h.
+    const pendingBefore = await t.store.transaction((tx) => tx.outbox.pending());
     extended = await post('/api/responsibility/extension', { patient: Y.cpr, until: cph(plus(DISCHARGE, 96)), reason: 'afventer svar på blodprøver' }, tokens['demo-hospital'] ?? '').set('Content-Type', 'application/json');
+    extensionOutboxEntries = (await t.store.transaction((tx) => tx.outbox.pending())) - pendingBefore;
     // The discharge withdrawn.
     await message(hn(SLHJ, A, { edit: cancelDischarge }));
     expect((await post('/fhir/Bundle', epikriseBundle({ cpr: E.cpr, letterId: 'responsibility-no-events' }), tokens['demo-hospital'] ?? '')).status).toBe(201);
@@ -264,6 +269,7 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     expect(extended?.status, JSON.stringify(extended?.body).slice(0, 400)).toBe(200);
     expect(extended?.body).toMatchObject({ holder: { kind: 'hospital-department', organization: { sor: DEPARTMENT } }, until: cph(plus(DISCHARGE, 96)) });
     expect((await answer(Y)).until).toBe(cph(plus(DISCHARGE, 96)));
+    expect(extensionOutboxEntries).toBe(1); // responsibility.changed, though the holder is the same
     const episodes = await request(t.app).get(`/fhir/EpisodeOfCare?patient=Patient/${patientIds[Y.tag] ?? ''}&status=active`).set('Authorization', `Bearer ${tokens['demo-municipality'] ?? ''}`);
     const episode = (episodes.body as { entry?: { resource: fhir4.EpisodeOfCare }[] }).entry?.[0]?.resource;
     expect(episode?.period?.end).toBe(cph(plus(DISCHARGE, 96)));
@@ -275,6 +281,9 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     const put = await request(t.app).put(`/fhir/EpisodeOfCare/${episode?.id ?? ''}`).set('Authorization', `Bearer ${tokens['demo-admin'] ?? ''}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(episode));
     expect(put.status).toBe(409);
     expect((put.body as Outcome).issue[0]?.expression).toEqual(['EpisodeOfCare.meta.tag']);
+    const removed = await request(t.app).delete(`/fhir/EpisodeOfCare/${episode?.id ?? ''}`).set('Authorization', `Bearer ${tokens['demo-admin'] ?? ''}`);
+    expect(removed.status).toBe(409);
+    expect((await answer(Y)).until).toBe(cph(plus(DISCHARGE, 96)));
   });
 
   it('when an extension is repeated, shortened, too long, by the wrong holder or malformed, then it is answered without changing anything', async () => {
@@ -286,6 +295,7 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
       expect((res.body as Outcome).resourceType).toBe('OperationOutcome');
       expect((res.body as Outcome).issue[0]?.expression).toEqual(expression);
     };
+    const pending = await t.store.transaction((tx) => tx.outbox.pending());
     const again = await extend({ patient: Y.cpr, until: cph(plus(DISCHARGE, 96)) });
     expect(again.status).toBe(200);
     expect(again.headers['x-sektorbro-replay']).toBe('true');
@@ -298,6 +308,14 @@ describe.each(BACKENDS)('behandlingsansvar through the API on $name', (backend) 
     await refusedAt({ patient: Y.cpr, until: cph(plus(DISCHARGE, 97)) }, 403, undefined, 'demo-municipality');
     await refusedAt({ patient: Q.cpr, until: cph(plus(DISCHARGE, 97)) }, 422, ['patient']);
     expect((await answer(Y)).until).toBe(cph(plus(DISCHARGE, 96)));
+    expect(await t.store.transaction((tx) => tx.outbox.pending())).toBe(pending);
+  });
+
+  it('when an extended window outlasts the longest rule, then the overview still finds it from the extension', async () => {
+    // With 72 h as the longest rule, 80 h after the discharge the discharge itself is no longer a candidate.
+    const rules = { ...DEFAULT_RESPONSIBILITY_RULES, regions: { hovedstaden: DEFAULT_RESPONSIBILITY_RULES.regions.hovedstaden ?? [] } };
+    const overview = await t.store.transaction((tx) => departmentOverview(tx, DEPARTMENT, plus(DISCHARGE, 80), { rules, includeCpr: false }));
+    expect(overview.patients.map((p) => p.patient.id)).toEqual([patientIds[X.tag], patientIds[Y.tag]]);
   });
 
   it('when asked at exactly the end of the window, then the GP named on the udskrivningsrapport holds it', async () => {
