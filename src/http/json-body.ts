@@ -123,3 +123,11 @@ function describeJsonError(text: string, e: unknown): string {
   const column = pos - before.lastIndexOf('\n');
   return `Malformed JSON at line ${line}, column ${column}`;
 }
+
+/** A JSON request body (read raw by `express.raw`) as a value: content type, strict UTF-8, depth, no U+0000. */
+export function readJsonRequest(contentType: string | undefined, body: unknown, maxDepth: number): unknown {
+  assertJsonContentType(contentType);
+  const value = parseJsonBody(Buffer.isBuffer(body) ? body : Buffer.alloc(0), maxDepth);
+  assertNoNulCharacters(value);
+  return value;
+}

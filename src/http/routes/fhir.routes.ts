@@ -34,7 +34,7 @@ import { RESPONSIBILITY_VIEW_TAG } from '../../responsibility/index.ts';
 import { setAuditIntent, toAuditEvent, type AuditIntent, type Auditor } from '../audit.ts';
 import type { AppDeps } from '../deps.ts';
 import { FHIR_JSON } from '../error-handler.ts';
-import { assertJsonContentType, assertNoNulCharacters, isXmlContentType, parseJsonBody } from '../json-body.ts';
+import { isXmlContentType, readJsonRequest } from '../json-body.ts';
 import { authenticate, rateLimitPerClient } from '../middleware.ts';
 import { buildCapabilityStatement } from '../capability-statement.ts';
 import { encodeParams, historyBundle, pageLinks, pagingParams, parseAuditQuery, queryEntries, searchBundle } from '../fhir-bundles.ts';
@@ -396,10 +396,7 @@ export function fhirRouter(deps: AppDeps, auditor: Auditor): Router {
   }
 
   function readJson(req: Request): unknown {
-    assertJsonContentType(req.header('content-type'));
-    const body = parseJsonBody(asBuffer(req.body), config.limits.jsonMaxDepth);
-    assertNoNulCharacters(body);
-    return body;
+    return readJsonRequest(req.header('content-type'), req.body, config.limits.jsonMaxDepth);
   }
 
   /**
