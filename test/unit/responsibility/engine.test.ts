@@ -313,6 +313,15 @@ describe('extension', () => {
     expect(noteOf(a, 'x1')).toBe(`extension by ${GERI.sor}, which does not hold the window (${MED.sor}): ignored`);
   });
 
+  it('when the extension\'s end is the configured length rather than sent, then the window is answered as inferred from then on', () => {
+    const events = [...parseEvents(STAY), { id: 'x1', type: 'extended' as const, at: new Date('2024-03-06T09:00:00+01:00'), until: new Date('2024-03-08T10:00:00+01:00'), inferred: true }];
+    const a = responsibilityAt(computePeriods(events, DEFAULT_RESPONSIBILITY_RULES, GP), new Date('2024-03-07T12:00:00+01:00'));
+    expect(a).toMatchObject({ holder: MED_HOLDER, until: '2024-03-08T10:00:00.000+01:00', inferred: true });
+    expect(noteOf(a, 'x1')).toContain('(the end is the configured extension length, not sent)');
+    // Without the flag, the same stay (municipal care given as a fact) is not inferred.
+    expect(answerAt([...STAY, extended('2024-03-06T09:00:00+01:00', '2024-03-08T10:00:00+01:00')], '2024-03-07T12:00:00+01:00').inferred).toBe(false);
+  });
+
   it('when the extension has a department that is not a SOR code or unit, then the input is refused with its path', () => {
     expect(() => parseEvents([...STAY, { ...extended('2024-03-06T09:00:00+01:00', '2024-03-08T10:00:00+01:00'), department: 42 }])).toThrow('events[2].department');
   });
