@@ -100,12 +100,12 @@ export async function ingestDocument(
 
   return deps.store.transaction(async (tx) => {
     await tx.documents.lock(doc.documentKey);
-    const seen = await tx.documents.findByHash(doc.documentKey, contentHash);
+    const versions = await tx.documents.versions(doc.documentKey);
+    const seen = versions.find((v) => v.contentHash === contentHash);
     if (seen) {
       await audit(tx, [`DocumentReference/${seen.documentReferenceId}`]);
       return { status: 201, body: seen.answer, documentReferenceId: seen.documentReferenceId, replay: true, entities: [] };
     }
-    const versions = await tx.documents.versions(doc.documentKey);
     const current = [...versions].reverse().find((v) => v.status !== 'superseded');
     const version = (versions.at(-1)?.version ?? 0) + 1;
     const arrivedLate = current !== undefined && doc.timestamp < current.documentTimestamp;
@@ -124,10 +124,23 @@ export async function ingestDocument(
     const written: StoredResource[] = [];
     // A late older version must not overwrite the resources of the newer one.
     if (!arrivedLate) {
-      for (const entry of inLockOrder(doc.index.entries, doc.ids)) {
-        const incoming = doc.resources.get(entry);
-        if (!incoming) continue;
-        const existing = await tx.resources.readForUpdate(incoming.resourceType, incoming.id); // lock, then read: no lost update
+      const ordered = inLockOrder(doc.index.entries, doc.ids).flatMap((entry) => doc.resources.get(entry) ?? []);
+      const stored = await tx.resources.readMany(ordered.map((r) => ({ type: r.resourceType, id: r.id })));
+      for (const incoming of ordered) {
+        // Organizations (by SOR) and Patients (by CPR) are shared by every document that names them, and
+        // mostly arrive unchanged: that case takes no lock, or every letter from one department would queue
+        // behind the others' transactions. A concurrent change wins, as if this document had come first.
+        const seen = stored.get(`${incoming.resourceType}/${incoming.id}`);
+        if (seen?.resource && !seen.deleted && sameContent(seen.resource, keepDeathRecord(seen.resource, incoming))) {
+          const wanted = [write.writerOrg, ...write.grantOrgs];
+          if (!wanted.every((org) => seen.grants.includes(org))) await tx.resources.grant(incoming.resourceType, incoming.id, wanted);
+          written.push(seen);
+          continue;
+        }
+        // An entry of this document only (its id comes from the document key, which is locked) that is not
+        // stored yet needs no second look; a shared one is read again under its lock: no lost update.
+        const shared = incoming.resourceType === 'Patient' || incoming.resourceType === 'Organization';
+        const existing = seen || shared ? await tx.resources.readForUpdate(incoming.resourceType, incoming.id) : undefined;
         const resource = keepDeathRecord(existing?.resource, incoming);
         // An unchanged resource (the same Patient in the next version) keeps its version; only its grants grow.
         if (existing?.resource && !existing.deleted && sameContent(existing.resource, resource)) {

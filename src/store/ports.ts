@@ -80,6 +80,8 @@ export interface ResourceRepository {
   /** Marks deleted (a new version). Returns undefined when there was nothing to delete. */
   delete(type: string, id: string, ctx: WriteContext): Promise<StoredResource | undefined>;
   read(type: string, id: string): Promise<StoredResource | undefined>;
+  /** Several current versions in one round trip, keyed `Type/id`; missing ones are absent. */
+  readMany(keys: readonly { type: string; id: string }[]): Promise<Map<string, StoredResource>>;
   /** Reads after taking the resource's write lock (inside a transaction): read-modify-write without lost updates. */
   readForUpdate(type: string, id: string): Promise<StoredResource | undefined>;
   vread(type: string, id: string, versionId: number): Promise<StoredResource | undefined>;

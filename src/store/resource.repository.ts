@@ -40,34 +40,28 @@ export function createResourceRepository(db: Db, clock: Clock): ResourceReposito
   return {
     async create(resource, ctx) {
       const type = assertStoredType(resource.resourceType);
-      const id = randomUUID();
-      return db.transaction((tx) => writeVersion(tx, clock, type, id, resource, ctx, undefined));
+      const result = await writeVersion(db, clock, 'create', type, randomUUID(), resource, ctx);
+      if (!result.written) throw new Error(`${type}: a create wrote nothing`); // the function always writes a create
+      return result.stored;
     },
 
     async update(resource, ctx) {
       const type = assertStoredType(resource.resourceType);
       const id = resource.id;
       if (!FHIR_ID.test(id)) throw badRequest('Resource id must be 1-64 characters from [A-Za-z0-9-.]', [`${type}.id`]);
-      return db.transaction(async (tx) => {
-        const current = await lockCurrent(tx, type, id);
-        if (ctx.ifMatch !== undefined) {
-          if (!current) throw preconditionFailed(`If-Match given, but ${type}/${id} does not exist`);
-          if (current.version_id !== ctx.ifMatch) {
-            throw preconditionFailed(`If-Match version ${ctx.ifMatch} is not the current version (${current.version_id}) of ${type}/${id}`);
-          }
-        }
-        const stored = await writeVersion(tx, clock, type, id, resource, ctx, current);
-        return { stored, created: !current || current.deleted };
-      });
+      const result = await writeVersion(db, clock, 'update', type, id, resource, ctx);
+      if (!result.written) {
+        throw result.currentVersion === undefined
+          ? preconditionFailed(`If-Match given, but ${type}/${id} does not exist`)
+          : preconditionFailed(`If-Match version ${String(ctx.ifMatch)} is not the current version (${String(result.currentVersion)}) of ${type}/${id}`);
+      }
+      return { stored: result.stored, created: result.created };
     },
 
     async delete(type, id, ctx) {
       if (!isStoredType(type) || !FHIR_ID.test(id)) return undefined;
-      return db.transaction(async (tx) => {
-        const current = await lockCurrent(tx, type, id);
-        if (!current || current.deleted) return undefined;
-        return writeVersion(tx, clock, type, id, undefined, ctx, current);
-      });
+      const result = await writeVersion(db, clock, 'delete', type, id, undefined, { ...ctx, ifMatch: undefined });
+      return result.written ? result.stored : undefined;
     },
 
     async read(type, id) {
@@ -76,6 +70,18 @@ export function createResourceRepository(db: Db, clock: Clock): ResourceReposito
         [type, id],
       );
       return rows[0] && toStored(rows[0]);
+    },
+
+    async readMany(keys) {
+      const found = new Map<string, StoredResource>();
+      if (keys.length === 0) return found;
+      const { rows } = await db.query<ResourceRow>(
+        `SELECT ${COLUMNS} FROM resources r JOIN unnest($1::text[], $2::text[]) AS k(resource_type, id)
+           ON r.resource_type = k.resource_type AND r.id = k.id`,
+        [keys.map((k) => k.type), keys.map((k) => k.id)],
+      );
+      for (const row of rows) found.set(`${row.resource_type}/${row.id}`, toStored(row));
+      return found;
     },
 
     async readForUpdate(type, id) {
@@ -130,68 +136,53 @@ function assertStoredType(type: string): string {
   return type;
 }
 
-interface CurrentVersion {
-  version_id: number;
-  deleted: boolean;
+interface WriteRow {
+  written: boolean;
+  current_version: number | null;
+  current_deleted: boolean | null;
+  version_id: number | null;
+  seq: number | string | bigint | null;
+  grants: string[] | null;
 }
+
+type WriteOutcome =
+  | { written: true; stored: StoredResource; created: boolean }
+  | { written: false; currentVersion: number | undefined };
 
 /**
- * Serialises writers of one resource (including two update-as-creates of the same new id, where
- * there is no row yet to lock) with a transaction-scoped advisory lock, then reads the current version.
+ * Writes the next version (content undefined: a delete) with its search index and grants, in one
+ * round trip: `write_resource_version` (migration 0008) takes the resource's advisory lock, reads
+ * the current version after it and writes, or writes nothing when `ctx.ifMatch` is not current or
+ * there is nothing to delete. A statement is atomic, so no transaction of its own is needed.
  */
-async function lockCurrent(tx: Db, type: string, id: string): Promise<CurrentVersion | undefined> {
-  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`resource:${type}/${id}`]);
-  const { rows } = await tx.query<CurrentVersion>(
-    'SELECT version_id, deleted FROM resources WHERE resource_type = $1 AND id = $2',
-    [type, id],
-  );
-  return rows[0];
-}
-
-/** Writes the next version (content undefined: a delete), re-indexes it and adds the grants. */
 async function writeVersion(
-  tx: Db,
+  db: Db,
   clock: Clock,
+  mode: 'create' | 'update' | 'delete',
   type: string,
   id: string,
   resource: AnyResource | undefined,
-  ctx: WriteContext,
-  current: CurrentVersion | undefined,
-): Promise<StoredResource> {
-  const versionId = (current?.version_id ?? 0) + 1;
+  ctx: WriteContext & { ifMatch?: number | undefined },
+): Promise<WriteOutcome> {
   const now = clock.now();
-  const content = resource && withMeta(resource, type, id, versionId, now);
-  const json = content === undefined ? null : JSON.stringify(content);
-  const deleted = content === undefined;
-
-  const { rows } = await tx.query<{ seq: number | string | bigint }>(
-    `INSERT INTO resource_versions (resource_type, id, version_id, seq, last_updated, deleted, content)
-     VALUES ($1, $2, $3, nextval('resource_seq'), $4::timestamptz, $5, $6::jsonb) RETURNING seq`,
-    [type, id, versionId, now.toISOString(), deleted, json],
-  );
-  const seq = rows[0]?.seq;
-  await tx.query(
-    `INSERT INTO resources (resource_type, id, version_id, seq, last_updated, deleted, content)
-     VALUES ($1, $2, $3, $4, $5::timestamptz, $6, $7::jsonb)
-     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, seq = EXCLUDED.seq,
-       last_updated = EXCLUDED.last_updated, deleted = EXCLUDED.deleted, content = EXCLUDED.content`,
-    [type, id, versionId, seq, now.toISOString(), deleted, json],
-  );
-
-  await tx.query('DELETE FROM search_index WHERE resource_type = $1 AND resource_id = $2', [type, id]);
+  // versionId is set by the function once it knows the current version; '0' only holds the key's place.
+  const content = resource && withMeta(resource, type, id, 0, now);
   const indexRows = content ? extractIndexRows(content) : [];
-  if (indexRows.length > 0) {
-    await tx.query(
-      `INSERT INTO search_index (resource_type, resource_id, param, system, code, ref_type, ref_id, date_low, date_high)
-       SELECT $1, $2, x.param, x.system, x.code, x.ref_type, x.ref_id, x.date_low, x.date_high
-       FROM jsonb_to_recordset($3::jsonb)
-         AS x(param text, system text, code text, ref_type text, ref_id text, date_low timestamptz, date_high timestamptz)`,
-      [type, id, JSON.stringify(indexRows)],
-    );
-  }
-
-  const grants = await insertGrants(tx, type, id, [ctx.writerOrg, ...ctx.grantOrgs]);
-  return { type, id, versionId, lastUpdated: now, deleted, resource: content, grants };
+  const { rows } = await db.query<WriteRow>(
+    `SELECT written, current_version, current_deleted, version_id, seq, grants
+     FROM write_resource_version($1, $2, $3, $4::integer, $5::jsonb, $6::timestamptz, $7::jsonb, $8::text[])`,
+    [mode, type, id, ctx.ifMatch ?? null, content === undefined ? null : JSON.stringify(content), now.toISOString(),
+      indexRows.length > 0 ? JSON.stringify(indexRows) : null, [ctx.writerOrg, ...ctx.grantOrgs]],
+  );
+  const row = rows[0];
+  if (!row?.written || row.version_id === null) return { written: false, currentVersion: row?.current_version ?? undefined };
+  const versionId = row.version_id;
+  if (content) (content.meta as { versionId: string }).versionId = String(versionId);
+  return {
+    written: true,
+    created: row.current_version === null || row.current_deleted === true,
+    stored: { type, id, versionId, lastUpdated: now, deleted: content === undefined, resource: content, grants: row.grants ?? [] },
+  };
 }
 
 /** Adds read grants (they accumulate; nothing is ever dropped) and returns the full, sorted set. */

@@ -164,6 +164,22 @@ describe.each(BACKENDS)('document ingest on $name', (backend) => {
     expect(await Promise.all(['DocumentReference', 'Patient', 'Composition'].map(count))).toEqual(before);
   });
 
+  it('when letters from one department arrive at once, then each is stored and the Patient and Organizations they share keep their version', async () => {
+    await submit(epikriseBundle({ letterId: 'doc-burst-0' }));
+    const versions = async () => {
+      const ref = (await get(`/fhir/DocumentReference?patient.identifier=${CPR}|${BRUNO_CPR}&_count=1`)).body as Bundle;
+      const patient = (await get(`/fhir/${(ref.entry?.[0]?.resource.subject as { reference: string }).reference}`)).body as { meta: { versionId: string } };
+      const orgs = ((await get('/fhir/Organization?_count=50')).body as Bundle).entry?.map((e) => `${e.resource.id}@${(e.resource.meta as { versionId: string }).versionId}`);
+      return { patient: patient.meta.versionId, orgs: orgs?.sort() };
+    };
+    const before = await versions();
+    const answers = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => submit(epikriseBundle({ letterId: `doc-burst-${String(i)}` }))));
+    expect(answers.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(await versions()).toEqual(before);
+    const seen = (await get(`/fhir/DocumentReference?patient.identifier=${CPR}|${BRUNO_CPR}&_count=100`, gp)).body as Bundle;
+    for (const a of answers) expect(seen.entry?.map((e) => e.resource.id)).toContain((a.body as DocRef).id);
+  });
+
   it('when a hospital posts a Bundle that is not a document, or a GP posts a document, then it is refused', async () => {
     const collection = await submit({ resourceType: 'Bundle', type: 'collection', entry: [] });
     expect(collection.status).toBe(400);
