@@ -23,6 +23,8 @@ import { DEFAULT_RESPONSIBILITY_RULES, type ResponsibilityRules } from './rules.
 
 export interface ResponsibilityOptions {
   rules?: ResponsibilityRules | undefined;
+  /** The patient's current Patient, when the caller has just read it (the lookup by CPR): not read again. */
+  patient?: StoredResource | undefined;
 }
 
 /** The answer of `GET /api/responsibility`. */
@@ -168,18 +170,38 @@ async function generalPractitionerOf(tx: StoreTx, units: Units, patient: StoredR
 
 /** Reads everything about one patient and runs the rule engine. */
 export async function loadPatientResponsibility(tx: StoreTx, patientId: string, opts: ResponsibilityOptions = {}): Promise<PatientResponsibility> {
-  return load(tx, patientId, opts.rules ?? DEFAULT_RESPONSIBILITY_RULES, new Units(tx));
+  const known = opts.patient?.type === 'Patient' && opts.patient.id === patientId ? opts.patient : undefined;
+  return load(tx, patientId, opts.rules ?? DEFAULT_RESPONSIBILITY_RULES, new Units(tx), known);
 }
 
-async function load(tx: StoreTx, patientId: string, rules: ResponsibilityRules, units: Units): Promise<PatientResponsibility> {
-  // One after the other: inside a transaction the queries share one connection anyway.
-  const records = await tx.messages.events(patientId);
-  const documents = await municipalCareDocuments(tx, patientId);
-  const patient = await tx.resources.read('Patient', patientId);
+/**
+ * Runs independent reads: side by side outside a transaction (a lookup), where the store's pool has
+ * connections to spare and the round trips are most of the time (issue #9); inside one they share a
+ * connection, so one after the other.
+ */
+async function inParallel<A, B>(tx: StoreTx, a: () => Promise<A>, b: () => Promise<B>): Promise<[A, B]> {
+  if ('transaction' in tx) return Promise.all([a(), b()]);
+  return [await a(), await b()];
+}
+
+async function load(tx: StoreTx, patientId: string, rules: ResponsibilityRules, units: Units, known: StoredResource | undefined): Promise<PatientResponsibility> {
+  const [[records, documents], patient] = await inParallel(
+    tx,
+    () => inParallel(tx, () => tx.messages.events(patientId), () => municipalCareDocuments(tx, patientId)),
+    async () => known ?? tx.resources.read('Patient', patientId),
+  );
   const sors = [...new Set(records.flatMap((r) => (r.departmentSor === undefined ? [] : [r.departmentSor])))];
-  const departments = new Map<string, OrganizationUnit>();
-  for (const sor of sors) departments.set(sor, (await units.get(sor)).unit);
-  const gp = await generalPractitionerOf(tx, units, patient);
+  // Units caches per SOR, so the GP's lookup and a department's never ask twice for one unit.
+  const [found, gp] = await inParallel(
+    tx,
+    async () => {
+      const out: OrganizationUnit[] = [];
+      for (const sor of sors) out.push((await units.get(sor)).unit);
+      return out;
+    },
+    () => generalPractitionerOf(tx, units, patient),
+  );
+  const departments = new Map<string, OrganizationUnit>(sors.map((sor, i) => [sor, found[i] as OrganizationUnit]));
   const mapped = toResponsibilityEvents({ records, departments, documents, careCommunicationExtension: rules.careCommunicationExtension });
   return {
     patientId,
@@ -310,7 +332,7 @@ export async function departmentOverview(
   const candidates = [...discharged, ...extended];
   const patients: DepartmentPatient[] = [];
   for (const patientId of [...new Set(candidates.map((c) => c.patientId))]) {
-    const p = await load(tx, patientId, rules, units);
+    const p = await load(tx, patientId, rules, units, undefined);
     const answer = answerAt(p, now);
     if (answer.holder.kind !== 'hospital-department' || answer.holder.organization?.sor !== sor) continue;
     const period = periodAt(p.periods, now);
@@ -402,7 +424,7 @@ export async function responsibilityReport(
   const conflicts: PeriodConflict[] = [];
   let dischargesChecked = 0;
   for (const patientId of patientIds) {
-    const p = await load(tx, patientId, opts.rules ?? DEFAULT_RESPONSIBILITY_RULES, units);
+    const p = await load(tx, patientId, opts.rules ?? DEFAULT_RESPONSIBILITY_RULES, units, undefined);
     const cpr = opts.includeCpr ? cprOf(await tx.resources.read('Patient', patientId)) : undefined;
     const who = { id: patientId, ...(cpr === undefined ? {} : { cpr }) };
     const discharges = applyCorrections(p.events)

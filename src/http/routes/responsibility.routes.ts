@@ -94,7 +94,7 @@ export function responsibilityRouter(deps: AppDeps, auditor: Auditor): Router {
     const patient = await findPatientByCpr(store, cpr);
     // As if absent: whether a patient is known to Sektorbro is itself patient data.
     if (patient === undefined || !mayRead(principal, patient)) throw notFound('The patient');
-    const answer = await responsibilityFor(store, patient.id, at);
+    const answer = await responsibilityFor(store, patient.id, at, { patient });
     await auditor.success(res, 200, [`Patient/${patient.id}`]);
     res.json(answer);
   });
