@@ -8,8 +8,8 @@ import { raiseSubscriptionEvents, requestHandshake } from './subscriptions.ts';
 const BATCH = 50;
 /** After this many failures an entry is left for a person (it stays in the outbox, unprocessed). */
 export const MAX_ATTEMPTS = 5;
-/** How often an idle relay looks for new entries. */
-const POLL_MS = 500;
+/** How often an idle relay looks for new entries (a cheap index probe); a busy one goes on at once. */
+const POLL_MS = 200;
 
 export interface OutboxRelay {
   /** Routes one batch; returns how many entries it processed. */
@@ -99,7 +99,8 @@ export function createOutboxRelay(deps: {
     return n;
   };
 
-  const poller = createPoller(runOnce, { pollMs: POLL_MS, logger, failureEvent: 'delivery.relay-failed' });
+  // A full batch means more may be waiting: at 50 entries per 500 ms tick the relay capped routing at 100/s.
+  const poller = createPoller(runOnce, { pollMs: POLL_MS, logger, failureEvent: 'delivery.relay-failed', runAgain: (n) => n === BATCH });
 
   return { runOnce, start: () => { poller.start(); }, stop: () => poller.stop() };
 }

@@ -1,6 +1,6 @@
 import { readMessage, isReadFailure } from '../medcom/index.ts';
 import { messageBundleId, SYSTEM } from '../shared/index.ts';
-import { findRegistryOrganization, type StoredResource, type StoreTx } from '../store/index.ts';
+import { findRegistryOrganizationCached, type StoredResource, type StoreTx } from '../store/index.ts';
 import { applyCorrections, computePeriods, formatCopenhagenInstant, type Holder, type ResponsibilityPeriod } from './engine.ts';
 import type { DischargedEvent, OrganizationUnit, ResponsibilityEvent } from './events.ts';
 import {
@@ -82,7 +82,7 @@ class Units {
   }
 
   private async lookup(sor: string): Promise<{ unit: OrganizationUnit; registry: fhir4.Organization | undefined }> {
-    const registry = await findRegistryOrganization(this.tx.resources, sor);
+    const registry = await findRegistryOrganizationCached(this.tx.resources, sor);
     if (registry !== undefined) {
       return { unit: { sor, ...(registry.name === undefined ? {} : { name: registry.name }), telecom: registry.telecom ?? [] }, registry };
     }

@@ -16,4 +16,4 @@ export {
 export type { StoredType, SearchParamDefinition, SearchParamType, CapabilitySearchParam } from './search-parameters.ts';
 export { parseReference } from './reference.ts';
 export type { ParsedReference } from './reference.ts';
-export { findRegistryOrganization } from './registry.ts';
+export { findRegistryOrganization, findRegistryOrganizationCached } from './registry.ts';

@@ -21,3 +21,38 @@ export async function findRegistryOrganization(resources: ResourceRepository, so
   const found = page.items.filter((s) => isRegistryEntry(s.resource));
   return found.length === 1 ? (found[0]?.resource as fhir4.Organization | undefined) : undefined;
 }
+
+/**
+ * How long one store reuses a registry entry it looked up. A change written through this process
+ * is seen at once (any Organization write starts a new generation); one written by another process
+ * is seen at most this late. The responsibility lookup asks for the department and the GP on every
+ * call, and these two round trips were a third of its time (issue #9).
+ */
+const REGISTRY_CACHE_MS = 30_000;
+/** A region has a few thousand SOR units; past this the cache starts over rather than grow. */
+const REGISTRY_CACHE_MAX = 10_000;
+let generation = 0;
+const cached = new WeakMap<ResourceRepository, Map<string, { generation: number; until: number; entry: Promise<fhir4.Organization | undefined> }>>();
+
+/** Called by the resource store on every Organization write: cached registry entries are stale from now on. */
+export function registryMayHaveChanged(): void {
+  generation++;
+}
+
+/** {@link findRegistryOrganization}, reused for a while per store (see REGISTRY_CACHE_MS). Callers must not change what it returns. */
+export function findRegistryOrganizationCached(resources: ResourceRepository, sor: string): Promise<fhir4.Organization | undefined> {
+  let bySor = cached.get(resources);
+  if (bySor === undefined || bySor.size >= REGISTRY_CACHE_MAX) {
+    bySor = new Map();
+    cached.set(resources, bySor);
+  }
+  const now = Date.now();
+  const hit = bySor.get(sor);
+  if (hit !== undefined && hit.generation === generation && hit.until > now) return hit.entry;
+  const entry = findRegistryOrganization(resources, sor);
+  const held = bySor;
+  held.set(sor, { generation, until: now + REGISTRY_CACHE_MS, entry });
+  // A failed lookup is not remembered.
+  entry.catch(() => { held.delete(sor); });
+  return entry;
+}

@@ -13,6 +13,7 @@ import type {
   StoredResource,
   WriteContext,
 } from './ports.ts';
+import { registryMayHaveChanged } from './registry.ts';
 import { extractIndexRows } from './search-index.ts';
 import { isStoredType, STORED_TYPES } from './search-parameters.ts';
 
@@ -164,6 +165,7 @@ async function writeVersion(
   resource: AnyResource | undefined,
   ctx: WriteContext & { ifMatch?: number | undefined },
 ): Promise<WriteOutcome> {
+  if (type === 'Organization') registryMayHaveChanged();
   const now = clock.now();
   // versionId is set by the function once it knows the current version; '0' only holds the key's place.
   const content = resource && withMeta(resource, type, id, 0, now);
