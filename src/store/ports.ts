@@ -452,6 +452,8 @@ export interface TimelinessRepository {
   releaseAlert(id: string): Promise<void>;
   /** The indicator per group, with `clock` deciding on-time and `now` deciding overdue. */
   kpi(q: TimelinessFilter & { groupBy: TimelinessGroupBy; clock: TimelinessClock; now: Date }): Promise<TimelinessKpiRow[]>;
+  /** Folds the changes written since into the daily totals the KPI reads; returns how many it folded (0 while another is at it). */
+  compactDaily(): Promise<number>;
   /** The rows behind the indicator, by discharge time; `state` is evaluated at `now`. */
   list(q: TimelinessFilter & { state?: ExpectationState | undefined; now: Date; atRiskMs: number; count: number; cursor?: string | undefined }): Promise<Page<TimelinessExpectation>>;
   /** Rows overdue or at risk at `now` (nothing sent on their clock), oldest due first. */

@@ -1,4 +1,5 @@
 import { badRequest } from '../shared/index.ts';
+import { localDateOf, localToInstant } from '../shared/time.ts';
 import { SqlParams } from './cursor.ts';
 import type {
   Db,
@@ -144,6 +145,48 @@ const GROUP_KEY: Readonly<Record<TimelinessGroupBy, string>> = {
   documentType: 'document_type',
 };
 
+/** The same keys over the daily totals (`day` is already the Copenhagen date; '' is an unknown department). */
+const DAILY_GROUP_KEY: Readonly<Record<TimelinessGroupBy, string>> = {
+  month: "to_char(day, 'YYYY-MM')",
+  hospital: 'hospital_sor',
+  department: "coalesce(nullif(department_sor, ''), 'unknown')",
+  documentType: 'document_type',
+};
+
+/** The daily totals' columns for each clock. */
+const DAILY_COLUMNS: Readonly<Record<TimelinessClock, { onTime: string; late: string; withinThree: string }>> = {
+  sent: { onTime: 'sent_on_time', late: 'sent_late', withinThree: 'sent_within_three' },
+  delivered: { onTime: 'delivered_on_time', late: 'delivered_late', withinThree: 'delivered_within_three' },
+};
+
+/** ` AND ...` for the hospital, department and document type filters (columns named alike in both tables). */
+function dimensionSql(q: TimelinessFilter, p: SqlParams): string {
+  const where: string[] = [];
+  if (q.hospitalSor !== undefined) where.push(`hospital_sor = ${p.add(q.hospitalSor)}`);
+  if (q.departmentSor !== undefined) where.push(`department_sor = ${p.add(q.departmentSor)}`);
+  if (q.documentType !== undefined) where.push(`document_type = ${p.add(q.documentType)}`);
+  return where.map((w) => ` AND ${w}`).join('');
+}
+
+const addDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+const midnight = (date: string): Date => {
+  const [year, month, day] = date.split('-').map(Number) as [number, number, number];
+  return localToInstant({ year, month, day });
+};
+
+/**
+ * The whole Copenhagen days inside [from, to]: [firstDay, endDay) as dates, [from, to) as instants.
+ * None (from = to) when the range holds no whole day; then every row is counted from the table.
+ */
+export function wholeDays(from: Date, to: Date): { firstDay: string; endDay: string; from: Date; to: Date } {
+  let firstDay = localDateOf(from);
+  if (midnight(firstDay).getTime() < from.getTime()) firstDay = addDay(firstDay);
+  const endDay = localDateOf(to);
+  const start = midnight(firstDay);
+  const end = midnight(endDay);
+  return start.getTime() < end.getTime() ? { firstDay, endDay, from: start, to: end } : { firstDay: endDay, endDay, from: end, to: end };
+}
+
 function filterSql(q: TimelinessFilter, p: SqlParams): string[] {
   const where = [`discharged_at >= ${p.add(q.from.toISOString())}::timestamptz`, `discharged_at <= ${p.add(q.to.toISOString())}::timestamptz`];
   if (q.hospitalSor !== undefined) where.push(`hospital_sor = ${p.add(q.hospitalSor)}`);
@@ -244,29 +287,59 @@ export function createTimelinessRepository(db: Db): TimelinessRepository {
       await db.query('UPDATE timeliness_expectations SET alert_lease_until = NULL WHERE id = $1', [id]);
     },
     async kpi(q) {
+      // Whole Copenhagen days of the range come from the daily totals (migration 0009); the partial days at
+      // its ends, and pending/overdue (they depend on `now`), are counted from the rows. One statement.
+      const days = wholeDays(q.from, q.to);
       const p = new SqlParams();
-      const where = filterSql(q, p);
+      const from = `${p.add(q.from.toISOString())}::timestamptz`;
+      const to = `${p.add(q.to.toISOString())}::timestamptz`;
+      const wholeFrom = `${p.add(days.from.toISOString())}::timestamptz`;
+      const wholeTo = `${p.add(days.to.toISOString())}::timestamptz`;
       const now = `${p.add(q.now.toISOString())}::timestamptz`;
+      const dims = dimensionSql(q, p);
       const { at, withinThree } = CLOCK_COLUMN[q.clock];
+      const totals = DAILY_COLUMNS[q.clock];
       const counted = 'exclusion_reason IS NULL';
       const { rows } = await db.query<{ key: string; discharges: number; excluded: number; sent: number; on_time: number; late: number; pending: number; overdue: number; within_three: number }>(
-        `SELECT ${GROUP_KEY[q.groupBy]} AS key,
-           count(*)::int AS discharges,
-           (count(*) FILTER (WHERE exclusion_reason IS NOT NULL))::int AS excluded,
-           (count(*) FILTER (WHERE ${counted} AND sent_at IS NOT NULL))::int AS sent,
-           (count(*) FILTER (WHERE ${counted} AND ${at} <= due_at))::int AS on_time,
-           (count(*) FILTER (WHERE ${counted} AND ${at} > due_at))::int AS late,
-           (count(*) FILTER (WHERE ${counted} AND ${at} IS NULL AND due_at >= ${now}))::int AS pending,
-           (count(*) FILTER (WHERE ${counted} AND ${at} IS NULL AND due_at < ${now}))::int AS overdue,
-           (count(*) FILTER (WHERE ${counted} AND ${at} IS NOT NULL AND ${withinThree}))::int AS within_three
-         FROM timeliness_expectations WHERE ${where.join(' AND ')}
-         GROUP BY 1 ORDER BY 1`,
+        `WITH parts AS (
+           SELECT ${GROUP_KEY[q.groupBy]} AS key,
+             count(*) AS discharges,
+             count(*) FILTER (WHERE exclusion_reason IS NOT NULL) AS excluded,
+             count(*) FILTER (WHERE ${counted} AND sent_at IS NOT NULL) AS sent,
+             count(*) FILTER (WHERE ${counted} AND ${at} <= due_at) AS on_time,
+             count(*) FILTER (WHERE ${counted} AND ${at} > due_at) AS late,
+             count(*) FILTER (WHERE ${counted} AND ${at} IS NULL AND due_at >= ${now}) AS pending,
+             count(*) FILTER (WHERE ${counted} AND ${at} IS NULL AND due_at < ${now}) AS overdue,
+             count(*) FILTER (WHERE ${counted} AND ${at} IS NOT NULL AND ${withinThree}) AS within_three
+           FROM timeliness_expectations
+           WHERE discharged_at >= ${from} AND discharged_at <= ${to} AND (discharged_at < ${wholeFrom} OR discharged_at >= ${wholeTo})${dims}
+           GROUP BY 1
+         UNION ALL
+           SELECT ${DAILY_GROUP_KEY[q.groupBy]}, sum(discharges), sum(excluded), sum(sent), sum(${totals.onTime}), sum(${totals.late}), 0, 0, sum(${totals.withinThree})
+           FROM (SELECT * FROM timeliness_daily UNION ALL SELECT * FROM timeliness_daily_delta) AS d
+           WHERE day >= ${p.add(days.firstDay)}::date AND day < ${p.add(days.endDay)}::date${dims}
+           GROUP BY 1
+         UNION ALL
+           SELECT ${GROUP_KEY[q.groupBy]}, 0, 0, 0, 0, 0,
+             count(*) FILTER (WHERE due_at >= ${now}), count(*) FILTER (WHERE due_at < ${now}), 0
+           FROM timeliness_expectations
+           WHERE ${counted} AND ${at} IS NULL AND discharged_at >= ${wholeFrom} AND discharged_at < ${wholeTo}${dims}
+           GROUP BY 1
+         )
+         SELECT key, sum(discharges)::int AS discharges, sum(excluded)::int AS excluded, sum(sent)::int AS sent,
+           sum(on_time)::int AS on_time, sum(late)::int AS late, sum(pending)::int AS pending, sum(overdue)::int AS overdue,
+           sum(within_three)::int AS within_three
+         FROM parts GROUP BY key HAVING sum(discharges) > 0 ORDER BY key`,
         p.values,
       );
       return rows.map((r) => ({
         key: r.key, discharges: r.discharges, excluded: r.excluded, sent: r.sent, onTime: r.on_time, late: r.late,
         pending: r.pending, overdue: r.overdue, withinThree: r.within_three,
       }));
+    },
+    async compactDaily() {
+      const { rows } = await db.query<{ folded: number }>('SELECT timeliness_compact_daily() AS folded');
+      return rows[0]?.folded ?? 0;
     },
     async list(q) {
       const p = new SqlParams();

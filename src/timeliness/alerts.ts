@@ -47,7 +47,8 @@ export function alertBody(e: TimelinessExpectation): Record<string, unknown> {
 }
 
 /**
- * The overdue alert (issue #7): a poller (like delivery's outbox relay) that refreshes states and,
+ * The overdue alert (issue #7): a poller (like delivery's outbox relay) that folds recent changes into
+ * the KPI's daily totals (issue #9), refreshes states and,
  * for each newly overdue item, writes one log line `timeliness.overdue` and POSTs the same facts
  * as JSON to TIMELINESS_ALERT_WEBHOOK. `alertedAt` is set when the webhook answered 2xx (or at
  * once when none is configured), so each item alerts once; a failed call is retried on the next
@@ -77,6 +78,8 @@ export function createTimelinessAlerts(deps: TimelinessAlertDeps): TimelinessAle
   };
 
   const runOnce = async (): Promise<number> => {
+    // The KPI adds the daily totals and the changes since; folding them in keeps that second part small.
+    await store.timeliness.compactDaily();
     const items = await store.transaction((tx) => refreshStates(tx, clock.now(), settings));
     let fired = 0;
     for (const e of items) {
