@@ -21,6 +21,9 @@ CREATE TABLE timeliness_daily (
   delivered_on_time      bigint NOT NULL,
   delivered_late         bigint NOT NULL,
   delivered_within_three bigint NOT NULL,
+  own_on_time            bigint NOT NULL, -- on time / late on the row's own clock, and no deadline yet: the state gauges
+  own_late               bigint NOT NULL,
+  no_deadline            bigint NOT NULL,
   PRIMARY KEY (day, hospital_sor, department_sor, document_type)
 );
 
@@ -37,7 +40,10 @@ CREATE TABLE timeliness_daily_delta (
   sent_within_three      bigint NOT NULL,
   delivered_on_time      bigint NOT NULL,
   delivered_late         bigint NOT NULL,
-  delivered_within_three bigint NOT NULL
+  delivered_within_three bigint NOT NULL,
+  own_on_time            bigint NOT NULL,
+  own_late               bigint NOT NULL,
+  no_deadline            bigint NOT NULL
 );
 
 -- Pending and overdue are counted live, from the rows not yet sent (or delivered) on their clock;
@@ -46,12 +52,16 @@ CREATE INDEX timeliness_unsent ON timeliness_expectations (discharged_at)
   INCLUDE (due_at, hospital_sor, department_sor, document_type) WHERE exclusion_reason IS NULL AND sent_at IS NULL;
 CREATE INDEX timeliness_undelivered ON timeliness_expectations (discharged_at)
   INCLUDE (due_at, hospital_sor, department_sor, document_type) WHERE exclusion_reason IS NULL AND delivered_at IS NULL;
+-- The state gauges: the rows with a discharge that nothing was sent for yet on their own clock.
+CREATE INDEX timeliness_open_own_clock ON timeliness_expectations (due_at) INCLUDE (document_type)
+  WHERE exclusion_reason IS NULL AND discharged_at IS NOT NULL AND (CASE clock WHEN 'delivered' THEN delivered_at ELSE sent_at END) IS NULL;
 
 -- What one expectation row counts in the totals (sign -1 takes it out again), as the KPI counted it;
 -- a comparison with a null (no deadline yet) counts for nothing.
 CREATE FUNCTION timeliness_daily_append(r timeliness_expectations, sign integer) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   counted boolean := r.exclusion_reason IS NULL;
+  own_at timestamptz := CASE r.clock WHEN 'delivered' THEN r.delivered_at ELSE r.sent_at END;
 BEGIN
   IF r.discharged_at IS NULL THEN
     RETURN; -- the discharge is not known yet: the row is in no range
@@ -66,7 +76,10 @@ BEGIN
     sign * (counted AND r.sent_at IS NOT NULL AND r.within_three IS TRUE)::int,
     sign * (counted AND (r.delivered_at <= r.due_at) IS TRUE)::int,
     sign * (counted AND (r.delivered_at > r.due_at) IS TRUE)::int,
-    sign * (counted AND r.delivered_at IS NOT NULL AND r.delivered_within_three IS TRUE)::int
+    sign * (counted AND r.delivered_at IS NOT NULL AND r.delivered_within_three IS TRUE)::int,
+    sign * (counted AND (own_at <= r.due_at) IS TRUE)::int,
+    sign * (counted AND (own_at > r.due_at) IS TRUE)::int,
+    sign * (counted AND r.due_at IS NULL)::int
   );
 END;
 $$;
@@ -95,6 +108,7 @@ CREATE TRIGGER timeliness_daily_update AFTER UPDATE ON timeliness_expectations
     OR OLD.exclusion_reason IS DISTINCT FROM NEW.exclusion_reason OR OLD.due_at IS DISTINCT FROM NEW.due_at
     OR OLD.sent_at IS DISTINCT FROM NEW.sent_at OR OLD.delivered_at IS DISTINCT FROM NEW.delivered_at
     OR OLD.within_three IS DISTINCT FROM NEW.within_three OR OLD.delivered_within_three IS DISTINCT FROM NEW.delivered_within_three
+    OR OLD.clock IS DISTINCT FROM NEW.clock
   ) EXECUTE FUNCTION timeliness_daily_track();
 
 -- Folds the deltas into the totals; one compaction at a time per schema (another returns at once, 0).
@@ -111,19 +125,22 @@ BEGIN
     SELECT day, hospital_sor, department_sor, document_type,
       sum(discharges) AS discharges, sum(excluded) AS excluded, sum(sent) AS sent, sum(sent_on_time) AS sent_on_time,
       sum(sent_late) AS sent_late, sum(sent_within_three) AS sent_within_three, sum(delivered_on_time) AS delivered_on_time,
-      sum(delivered_late) AS delivered_late, sum(delivered_within_three) AS delivered_within_three, count(*) AS n
+      sum(delivered_late) AS delivered_late, sum(delivered_within_three) AS delivered_within_three,
+      sum(own_on_time) AS own_on_time, sum(own_late) AS own_late, sum(no_deadline) AS no_deadline, count(*) AS n
     FROM moved GROUP BY 1, 2, 3, 4
   ), upserted AS (
     INSERT INTO timeliness_daily AS d
     SELECT day, hospital_sor, department_sor, document_type, discharges, excluded, sent, sent_on_time, sent_late,
-      sent_within_three, delivered_on_time, delivered_late, delivered_within_three
+      sent_within_three, delivered_on_time, delivered_late, delivered_within_three, own_on_time, own_late, no_deadline
     FROM summed ORDER BY 1, 2, 3, 4
     ON CONFLICT (day, hospital_sor, department_sor, document_type) DO UPDATE SET
       discharges = d.discharges + EXCLUDED.discharges, excluded = d.excluded + EXCLUDED.excluded, sent = d.sent + EXCLUDED.sent,
       sent_on_time = d.sent_on_time + EXCLUDED.sent_on_time, sent_late = d.sent_late + EXCLUDED.sent_late,
       sent_within_three = d.sent_within_three + EXCLUDED.sent_within_three,
       delivered_on_time = d.delivered_on_time + EXCLUDED.delivered_on_time, delivered_late = d.delivered_late + EXCLUDED.delivered_late,
-      delivered_within_three = d.delivered_within_three + EXCLUDED.delivered_within_three
+      delivered_within_three = d.delivered_within_three + EXCLUDED.delivered_within_three,
+      own_on_time = d.own_on_time + EXCLUDED.own_on_time, own_late = d.own_late + EXCLUDED.own_late,
+      no_deadline = d.no_deadline + EXCLUDED.no_deadline
     RETURNING 1
   )
   -- upserted runs to completion though nothing reads it (PostgreSQL runs every data-modifying WITH).
