@@ -79,7 +79,11 @@ export async function startGateway(config: Config, logger: Logger, clock: Clock 
     s.once('error', reject);
   });
   server.requestTimeout = 120_000;
-  server.headersTimeout = 60_000;
+  // Idle keep-alive connections outlive a load balancer's usual 60 s, so the client side closes them first: a
+  // POST sent on a connection the server had just closed fails with ECONNRESET and is not retried (Node's
+  // default is 5 s, and the benchmark's clients met exactly that between phases).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   logger.info('gateway.started', { url, storage: store.kind, queue: queue.kind, clients: clients.list().length });

@@ -2,7 +2,7 @@
 -- a million discharges; the KPI now adds up one row per (Copenhagen day, hospital, department,
 -- document type) for the whole days of its range, counts the partial days at its ends row by row,
 -- and counts pending and overdue (which depend on the time asked) from the few rows nothing was
--- sent for yet.
+-- sent for yet. The state gauges of /metrics read the same totals.
 --
 -- Writers never touch a totals row: a trigger appends each expectation's change as a delta row
 -- (what the new row counts, minus what the old one counted), so concurrent ingests do not queue on
