@@ -159,14 +159,16 @@ const DAILY_COLUMNS: Readonly<Record<TimelinessClock, { onTime: string; late: st
   delivered: { onTime: 'delivered_on_time', late: 'delivered_late', withinThree: 'delivered_within_three' },
 };
 
-/** ` AND ...` for the hospital, department and document type filters (columns named alike in both tables). */
-function dimensionSql(q: TimelinessFilter, p: SqlParams): string {
+/** The hospital, department and document type filters (the columns are named alike in the rows and the totals). */
+function dimensionConditions(q: TimelinessFilter, p: SqlParams): string[] {
   const where: string[] = [];
   if (q.hospitalSor !== undefined) where.push(`hospital_sor = ${p.add(q.hospitalSor)}`);
   if (q.departmentSor !== undefined) where.push(`department_sor = ${p.add(q.departmentSor)}`);
   if (q.documentType !== undefined) where.push(`document_type = ${p.add(q.documentType)}`);
-  return where.map((w) => ` AND ${w}`).join('');
+  return where;
 }
+
+const dimensionSql = (q: TimelinessFilter, p: SqlParams): string => dimensionConditions(q, p).map((w) => ` AND ${w}`).join('');
 
 const addDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 const midnight = (date: string): Date => {
@@ -188,11 +190,7 @@ export function wholeDays(from: Date, to: Date): { firstDay: string; endDay: str
 }
 
 function filterSql(q: TimelinessFilter, p: SqlParams): string[] {
-  const where = [`discharged_at >= ${p.add(q.from.toISOString())}::timestamptz`, `discharged_at <= ${p.add(q.to.toISOString())}::timestamptz`];
-  if (q.hospitalSor !== undefined) where.push(`hospital_sor = ${p.add(q.hospitalSor)}`);
-  if (q.departmentSor !== undefined) where.push(`department_sor = ${p.add(q.departmentSor)}`);
-  if (q.documentType !== undefined) where.push(`document_type = ${p.add(q.documentType)}`);
-  return where;
+  return [`discharged_at >= ${p.add(q.from.toISOString())}::timestamptz`, `discharged_at <= ${p.add(q.to.toISOString())}::timestamptz`, ...dimensionConditions(q, p)];
 }
 
 /** Drill-down pages run in (discharged_at, id) order; the cursor holds the last row served. */
