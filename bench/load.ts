@@ -9,10 +9,10 @@
  *      BENCH_DRAIN_SECONDS (180), BENCH_DATABASE_URL, BENCH_REDIS_URL (its database 7 is used and emptied).
  */
 import { benchPlan, epikriser } from './lib/data.ts';
-import { freshDatabase, machine, printResults, writeResults, type Measurement } from './lib/harness.ts';
+import { machine, printResults, writeResults, type Measurement } from './lib/harness.ts';
 import {
-  driveEpikriser, dropLogs, freePort, freshRedis, LetterSource, logFolder, registerGpReceiver, sektorbroEnv, startDeliveryReceiver, startSektorbro,
-  stopAll, tally, tokensFor, waitForDrain, type DriveOutcome, type SektorbroProcess,
+  benchDatabaseOrSkip, driveEpikriser, dropLogs, freshRedis, LetterSource, startDeliveryReceiver, startGatewayAndWorker, stopAll, tally, waitForDrain,
+  type DriveOutcome, type SektorbroProcess,
 } from './lib/processes.ts';
 
 const RATE = Number(process.env.BENCH_LOAD_RATE ?? 300);
@@ -26,11 +26,7 @@ const TEMPLATES = 200;
 const BACKEND = 'postgres+redis, API + worker processes';
 
 const m = machine();
-const databaseUrl = await freshDatabase('sektorbro_bench_load');
-if (databaseUrl === undefined) {
-  console.log('PostgreSQL is not reachable (BENCH_DATABASE_URL): the load test needs it. Skipped.');
-  process.exit(0);
-}
+const databaseUrl = await benchDatabaseOrSkip('sektorbro_bench_load', 'load test');
 const redisUrl = await freshRedis(7);
 const receiver = await startDeliveryReceiver();
 const processes: SektorbroProcess[] = [];
@@ -41,15 +37,7 @@ try {
   const letters = new LetterSource(base, 0);
   // Enough for the warm-up and the run at the offered rate, plus the request each connection builds ahead.
   letters.prepare(Math.ceil(RATE * (SECONDS + WARMUP_SECONDS) * 1.05) + 2 * CONNECTIONS);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${String(port)}`;
-  const env = sektorbroEnv({ databaseUrl, redisUrl, publicBaseUrl: url });
-  console.log(`starting the gateway and a worker (logs in ${logFolder()}) ...`);
-  processes.push(await startSektorbro('gateway', 'gateway', env, port));
-  processes.push(await startSektorbro('worker', 'worker', env));
-  await registerGpReceiver(url, receiver);
-
-  const tokens = await tokensFor(url, base.map((b) => b.client));
+  const { url, tokens } = await startGatewayAndWorker({ databaseUrl, redisUrl, receiver, clients: base.map((b) => b.client), processes });
 
   console.log(`warm-up ${String(WARMUP_SECONDS)} s, then ${String(SECONDS)} s at ${String(RATE)}/s offered over ${String(CONNECTIONS)} connections ...`);
   const warmup = WARMUP_SECONDS > 0 ? await driveEpikriser({ url, letters, tokens, connections: CONNECTIONS, seconds: WARMUP_SECONDS, rate: RATE }) : undefined;

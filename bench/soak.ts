@@ -12,10 +12,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { benchPlan, epikriser } from './lib/data.ts';
-import { freshDatabase, machine, printResults, writeResults, type Measurement } from './lib/harness.ts';
+import { machine, printResults, writeResults, type Measurement } from './lib/harness.ts';
 import {
-  driveEpikriser, dropLogs, freePort, freshRedis, LetterSource, logFolder, processFootprint, registerGpReceiver, sektorbroEnv, startDeliveryReceiver,
-  startSektorbro, stopAll, storedDocuments, tally, tokensFor, waitForDrain, type Arrival, type SektorbroProcess,
+  benchDatabaseOrSkip, driveEpikriser, dropLogs, freshRedis, LetterSource, processFootprint, startDeliveryReceiver, startGatewayAndWorker, stopAll,
+  storedDocuments, tally, waitForDrain, type Arrival, type SektorbroProcess,
 } from './lib/processes.ts';
 
 const MINUTES = Number(process.env.BENCH_SOAK_MINUTES ?? 10);
@@ -39,11 +39,7 @@ interface Sample {
 
 const { rate: RATE, rateSource } = soakRate();
 const m = machine();
-const databaseUrl = await freshDatabase('sektorbro_bench_soak');
-if (databaseUrl === undefined) {
-  console.log('PostgreSQL is not reachable (BENCH_DATABASE_URL): the soak test needs it. Skipped.');
-  process.exit(0);
-}
+const databaseUrl = await benchDatabaseOrSkip('sektorbro_bench_soak', 'soak test');
 const redisUrl = await freshRedis(7);
 const receiver = await startDeliveryReceiver();
 const processes: SektorbroProcess[] = [];
@@ -52,16 +48,7 @@ try {
   const base = epikriser(benchPlan(2 * TEMPLATES), KB, TEMPLATES);
   // Made as they are sent (a cheap re-identification): ten minutes of 20 KB letters would not fit in memory well.
   const letters = new LetterSource(base, 0);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${String(port)}`;
-  const env = sektorbroEnv({ databaseUrl, redisUrl, publicBaseUrl: url });
-  console.log(`starting the gateway and a worker (logs in ${logFolder()}) ...`);
-  const gateway = await startSektorbro('gateway', 'gateway', env, port);
-  processes.push(gateway);
-  const worker = await startSektorbro('worker', 'worker', env);
-  processes.push(worker);
-  await registerGpReceiver(url, receiver);
-  const tokens = await tokensFor(url, base.map((b) => b.client));
+  const { url, gateway, worker, tokens } = await startGatewayAndWorker({ databaseUrl, redisUrl, receiver, clients: base.map((b) => b.client), processes });
 
   console.log(`soak: ${String(MINUTES)} min at ${String(RATE)}/s (${rateSource}), sampling every ${String(SAMPLE_SECONDS)} s ...`);
   const samples: Sample[] = [];

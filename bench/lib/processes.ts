@@ -18,7 +18,8 @@ import pg from 'pg';
 import { DEMO_GP_PRACTICES, type DemoClientId } from '../../src/demo/index.ts';
 import { isRegistryEntry, SYSTEM, type AnyResource } from '../../src/shared/index.ts';
 import { benchCpr, type BenchRequest } from './data.ts';
-import { REDIS_URL } from './harness.ts';
+import { freshDatabase, REDIS_URL } from './harness.ts';
+import { freePort } from '../../test/helpers/net.ts';
 
 const BIN = new URL('../../bin/sektorbro.js', import.meta.url).pathname;
 const FHIR_JSON = 'application/fhir+json';
@@ -68,7 +69,7 @@ export function dropLogs(): void {
   logDir = undefined;
 }
 
-export { freePort } from '../../test/helpers/net.ts';
+export { freePort };
 
 /** A Redis database of its own for one benchmark, emptied first (stale BullMQ jobs would name deliveries of a dropped database). */
 export async function freshRedis(db: number): Promise<string> {
@@ -327,6 +328,40 @@ export async function tokensFor(gatewayUrl: string, clients: Iterable<DemoClient
   const tokens = new Map<DemoClientId, string>();
   for (const c of new Set(clients)) tokens.set(c, await clientToken(gatewayUrl, c));
   return tokens;
+}
+
+/** A fresh database for a child-process benchmark; when PostgreSQL is not reachable, says so and exits (skipped). */
+export async function benchDatabaseOrSkip(name: string, what: string): Promise<string> {
+  const url = await freshDatabase(name);
+  if (url === undefined) {
+    console.log(`PostgreSQL is not reachable (BENCH_DATABASE_URL): the ${what} needs it. Skipped.`);
+    process.exit(0);
+  }
+  return url;
+}
+
+/**
+ * One gateway and one worker as child processes on `databaseUrl` and `redisUrl` (pushed onto
+ * `processes`, so the caller's `stopAll` stops them), every demo GP practice pointing at `receiver`,
+ * and tokens for `clients`.
+ */
+export async function startGatewayAndWorker(o: {
+  databaseUrl: string;
+  redisUrl: string;
+  receiver: DeliveryReceiver;
+  clients: Iterable<DemoClientId>;
+  processes: SektorbroProcess[];
+}): Promise<{ url: string; gateway: SektorbroProcess; worker: SektorbroProcess; tokens: Map<DemoClientId, string> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${String(port)}`;
+  const env = sektorbroEnv({ databaseUrl: o.databaseUrl, redisUrl: o.redisUrl, publicBaseUrl: url });
+  console.log(`starting the gateway and a worker (logs in ${logFolder()}) ...`);
+  const gateway = await startSektorbro('gateway', 'gateway', env, port);
+  o.processes.push(gateway);
+  const worker = await startSektorbro('worker', 'worker', env);
+  o.processes.push(worker);
+  await registerGpReceiver(url, o.receiver);
+  return { url, gateway, worker, tokens: await tokensFor(url, o.clients) };
 }
 
 // ───────────────────────────── letters ─────────────────────────────
