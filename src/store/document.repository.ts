@@ -49,13 +49,6 @@ export function createDocumentRepository(db: Db): DocumentRepository {
     async lock(documentKey) {
       await db.query("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || $1, 0))", [`document:${documentKey}`]);
     },
-    async findByHash(documentKey, contentHash) {
-      const { rows } = await db.query<DocumentRow>(
-        `SELECT ${COLUMNS} FROM documents WHERE document_key = $1 AND content_hash = $2`,
-        [documentKey, contentHash],
-      );
-      return rows[0] && toRecord(rows[0]);
-    },
     async versions(documentKey) {
       const { rows } = await db.query<DocumentRow>(
         `SELECT ${COLUMNS} FROM documents WHERE document_key = $1 ORDER BY version`,

@@ -160,7 +160,6 @@ export interface DocumentRecord {
 export interface DocumentRepository {
   /** Serialises concurrent submissions of one document for the rest of the transaction. */
   lock(documentKey: string): Promise<void>;
-  findByHash(documentKey: string, contentHash: string): Promise<DocumentRecord | undefined>;
   /** Every accepted version, oldest first. */
   versions(documentKey: string): Promise<DocumentRecord[]>;
   insert(record: DocumentRecord, payload: Buffer): Promise<void>;

@@ -27,24 +27,8 @@ CREATE TABLE timeliness_daily (
   PRIMARY KEY (day, hospital_sor, department_sor, document_type)
 );
 
-CREATE TABLE timeliness_daily_delta (
-  day                    date   NOT NULL,
-  hospital_sor           text   NOT NULL,
-  department_sor         text   NOT NULL,
-  document_type          text   NOT NULL,
-  discharges             bigint NOT NULL,
-  excluded               bigint NOT NULL,
-  sent                   bigint NOT NULL,
-  sent_on_time           bigint NOT NULL,
-  sent_late              bigint NOT NULL,
-  sent_within_three      bigint NOT NULL,
-  delivered_on_time      bigint NOT NULL,
-  delivered_late         bigint NOT NULL,
-  delivered_within_three bigint NOT NULL,
-  own_on_time            bigint NOT NULL,
-  own_late               bigint NOT NULL,
-  no_deadline            bigint NOT NULL
-);
+-- The same columns (and NOT NULLs), without the key: one row per change, appended, never updated.
+CREATE TABLE timeliness_daily_delta (LIKE timeliness_daily);
 
 -- Pending and overdue are counted live, from the rows not yet sent (or delivered) on their clock;
 -- the included columns let PostgreSQL answer from the index alone.

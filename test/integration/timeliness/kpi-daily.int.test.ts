@@ -5,6 +5,7 @@
  * days, none, and the two daylight-saving days.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/demo/index.ts';
 import { localDateOf } from '../../../src/shared/time.ts';
 import type { TimelinessClock, TimelinessExpectation, TimelinessGroupBy, TimelinessKpiRow, TimelinessRepository } from '../../../src/store/index.ts';
 import { backends, openTestStore, type TestStore } from '../../helpers/store.ts';
@@ -16,17 +17,6 @@ const TYPES = ['epikrise', 'udskrivningsrapport'] as const;
 const EXCLUSIONS = ['death', 'transfer', 'no-gp'] as const;
 const START = Date.parse('2026-03-20T00:00:00+01:00'); // the spring change (29 March) and the autumn one (25 October) are inside
 const SPAN_DAYS = 230;
-
-/** A small deterministic generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function row(i: number, r: () => number): TimelinessExpectation {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -111,7 +101,7 @@ describe.each(await backends())('KPI from daily totals on $name', (backend) => {
   let t: TestStore;
   let repo: TimelinessRepository;
   const rows: TimelinessExpectation[] = [];
-  const r = rng(20261130);
+  const r = mulberry32(20261130); // seeded, so a failure can be replayed
   beforeAll(async () => {
     t = await openTestStore(backend);
     repo = t.store.timeliness;
