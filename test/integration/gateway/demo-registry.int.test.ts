@@ -48,6 +48,13 @@ describe('the embedded default delivers to its demo receivers on first start', (
     await waitFor(async () => ((await gateway.store.deliveries.counts()).acknowledged ?? 0) >= 1 || undefined, 'the municipality\'s acknowledgement', 30_000);
   });
 
+  it('when a client keeps its connection open, then the gateway keeps it 65 s, past a load balancer\'s usual 60 s idle timeout', async () => {
+    // Node's default of 5 s let a client send a POST on a connection the server had just closed (ECONNRESET).
+    const res = await fetch(`${gateway.url}/health`);
+    await res.arrayBuffer();
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+
   it('when a non-admin reads the registry, then it sees the Endpoints but not the receivers\' credentials; admin sees them', async () => {
     const gp = await token('demo-gp');
     const admin = await token('demo-admin');
